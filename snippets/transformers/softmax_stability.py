@@ -1,0 +1,18 @@
+"""Why softmax subtracts the maximum first: large scores overflow the naive formula."""
+
+import numpy as np
+
+from llmarch import softmax
+
+scores = np.array([1000.0, 999.0, 998.0])
+
+with np.errstate(over="ignore", invalid="ignore"):
+    naive = np.exp(scores) / np.exp(scores).sum()
+print("naive:  ", naive)
+#> naive:   [nan nan nan]
+
+# Subtracting the largest score leaves the result unchanged and every exponent <= 0.
+print("stable: ", softmax(scores).round(4))
+#> stable:  [0.6652 0.2447 0.09  ]
+print("shifted:", softmax(scores - 1000.0).round(4))
+#> shifted: [0.6652 0.2447 0.09  ]
