@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["as_float_array", "check_size", "check_same", "float_dtype"]
+__all__ = ["as_float_array", "check_same", "check_size", "float_dtype"]
 
 
 def float_dtype(*arrays: NDArray[Any]) -> np.dtype[Any]:
@@ -39,7 +39,8 @@ def as_float_array(
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested lists and the like
-        raise TypeError(f"{name} must be a numeric array {layout}".rstrip() + f"; got {type(value).__name__}: {exc}") from None
+        expected = f"{name} must be a numeric array {layout}".rstrip()
+        raise TypeError(f"{expected}; got {type(value).__name__}: {exc}") from None
     if array.dtype.kind in "biu":
         array = array.astype(np.float64)
     elif array.dtype.kind == "f":

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, check_size, float_dtype
 
-__all__ = ["softmax", "scaled_dot_product_attention", "MultiHeadAttention"]
+__all__ = ["KVCache", "MultiHeadAttention", "scaled_dot_product_attention", "softmax"]
 
 Array = NDArray[np.floating[Any]]
 
@@ -146,6 +146,49 @@ def _merge_heads(x: Array) -> Array:
 
 
 @dataclass
+class KVCache:
+    r"""The keys and values one self-attention layer has already computed (the KV cache).
+
+        When a model generates one token at a time, the keys and values of earlier tokens never
+        change: only the new token's query, key and value are new. The cache keeps
+        $K_{1..t}$ and $V_{1..t}$ and appends the new rows, so step $t+1$ costs one projection
+        and one row of attention, $O(t)$, instead of recomputing all $t+1$ tokens:
+
+        $$K \leftarrow egin{bmatrix} K \ k_{t+1} \end{bmatrix}, \qquad
+        V \leftarrow egin{bmatrix} V \ v_{t+1} \end{bmatrix}, \qquad
+            ext{out}_{t+1} = \mathrm{softmax}\!\left(rac{q_{t+1} K^	op}{\sqrt{d_k}}
+    ight) V$$
+
+        Pass one (empty) cache per layer to [`MultiHeadAttention.attend`][llmarch.MultiHeadAttention.attend]
+        and feed it only the new tokens on each call.
+
+        Attributes
+        ----------
+        keys : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
+            Keys of the tokens seen so far, per head; ``None`` while empty.
+        values : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
+            Their values.
+    """
+
+    keys: Array | None = None
+    values: Array | None = None
+
+    @property
+    def length(self) -> int:
+        """Number of tokens cached so far, $t$."""
+        return 0 if self.keys is None else int(self.keys.shape[-2])
+
+    def append(self, k: Array, v: Array) -> tuple[Array, Array]:
+        """Add the new tokens' keys and values (shape ``(..., n_heads, n_new, d_head)``); return all of them."""
+        if self.keys is None or self.values is None:
+            self.keys, self.values = k, v
+        else:
+            self.keys = np.concatenate([self.keys, k.astype(self.keys.dtype, copy=False)], axis=-2)
+            self.values = np.concatenate([self.values, v.astype(self.values.dtype, copy=False)], axis=-2)
+        return self.keys, self.values
+
+
+@dataclass
 class MultiHeadAttention:
     r"""Multi-head attention (Vaswani et al. 2017, sec. 3.2.2).
 
@@ -230,6 +273,8 @@ class MultiHeadAttention:
         x: ArrayLike,
         context: ArrayLike | None = None,
         mask: ArrayLike | None = None,
+        *,
+        cache: KVCache | None = None,
     ) -> tuple[Array, Array]:
         """Run the layer and also return every head's attention weights.
 
@@ -242,12 +287,19 @@ class MultiHeadAttention:
         mask : array_like of bool, optional
             Broadcastable to ``(..., n_heads, n_q, n_k)``; a ``(n_q, n_k)`` mask applies
             to every head.
+        cache : KVCache, optional
+            Self-attention only: ``x`` holds just the new tokens; their keys and values are
+            appended to the cache and the queries attend to all cached keys, so
+            ``n_k = cache.length`` afterwards. The mask must cover those ``n_k`` keys
+            (for generation: the last ``n_q`` rows of a causal mask).
 
         Returns
         -------
         output : numpy.ndarray, shape ``(..., n_q, d_model)``
         weights : numpy.ndarray, shape ``(..., n_heads, n_q, n_k)``
         """
+        if cache is not None and context is not None:
+            raise ValueError("cache is for self-attention only: pass context=None when you pass a cache")
         x = as_float_array("x", x, min_ndim=2, layout="(..., n_q, d_model)")
         kv = x if context is None else as_float_array("context", context, min_ndim=2, layout="(..., n_k, d_model)")
         for name, a in (("x", x), ("context", kv)):
@@ -261,6 +313,8 @@ class MultiHeadAttention:
         q = _split_heads(project(x, self.w_q, self.b_q), self.n_heads)
         k = _split_heads(project(kv, self.w_k, self.b_k), self.n_heads)
         v = _split_heads(project(kv, self.w_v, self.b_v), self.n_heads)
+        if cache is not None:
+            k, v = cache.append(k, v)
         heads, weights = scaled_dot_product_attention(q, k, v, mask=mask)
         return project(_merge_heads(heads), self.w_o, self.b_o), weights
 
@@ -269,6 +323,11 @@ class MultiHeadAttention:
         x: ArrayLike,
         context: ArrayLike | None = None,
         mask: ArrayLike | None = None,
+        *,
+        cache: KVCache | None = None,
     ) -> Array:
-        """Self-attention (``context=None``) or cross-attention; shape ``(..., n_q, d_model)``."""
-        return self.attend(x, context=context, mask=mask)[0]
+        """Self-attention (``context=None``) or cross-attention; shape ``(..., n_q, d_model)``.
+
+        ``cache`` works as in [`attend`][llmarch.MultiHeadAttention.attend].
+        """
+        return self.attend(x, context=context, mask=mask, cache=cache)[0]

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, check_size
 
-__all__ = ["relu", "gelu", "gelu_tanh", "LayerNorm", "FeedForward"]
+__all__ = ["FeedForward", "LayerNorm", "gelu", "gelu_tanh", "relu"]
 
 Array = NDArray[np.floating[Any]]
 Activation = Literal["relu", "gelu", "gelu_tanh"]

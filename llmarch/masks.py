@@ -67,7 +67,8 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
     lengths_array = np.asarray(lengths)
     if lengths_array.ndim != 1 or lengths_array.dtype.kind not in "iu":
         raise TypeError(
-            f"lengths must be a 1-D array of integers (batch,); got dtype {lengths_array.dtype}, shape {lengths_array.shape}"
+            "lengths must be a 1-D array of integers (batch,); "
+            f"got dtype {lengths_array.dtype}, shape {lengths_array.shape}"
         )
     if lengths_array.size and (lengths_array.min() < 0 or lengths_array.max() > n):
         raise ValueError(f"lengths must lie between 0 and n={n}; got {lengths_array.tolist()}")

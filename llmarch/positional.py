@@ -7,14 +7,15 @@ inside) the token embeddings so that order matters.
 
 from __future__ import annotations
 
-
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import check_size
+from llmarch._validate import as_float_array, check_size
 
-__all__ = ["sinusoidal_positional_encoding"]
+__all__ = ["LearnedPositionalEmbedding", "rotary_embedding", "sinusoidal_positional_encoding"]
 
 
 def sinusoidal_positional_encoding(
@@ -64,3 +65,147 @@ def sinusoidal_positional_encoding(
     return pe
 
 
+@dataclass
+class LearnedPositionalEmbedding:
+    r"""A learned table with one vector per position, added to the token embeddings (GPT-2).
+
+    $$x_t = E[\,\text{id}_t\,] + P[\,t\,], \qquad P \in \mathbb{R}^{n_\text{positions} \times d_\text{model}}$$
+
+    Unlike the sinusoidal encoding it is trained like any other weight, and it knows nothing
+    about positions past its last row: GPT-2 cannot read more than 1024 tokens.
+
+    Attributes
+    ----------
+    weight : numpy.ndarray, shape ``(n_positions, d_model)``
+        The table $P$; row $t$ is the vector of position $t$.
+    """
+
+    weight: NDArray[np.floating[Any]]
+
+    def __post_init__(self) -> None:
+        self.weight = as_float_array("weight", self.weight, ndim=2, layout="(n_positions, d_model)")
+
+    @classmethod
+    def init(
+        cls,
+        n_positions: int,
+        d_model: int,
+        rng: np.random.Generator | None = None,
+        *,
+        std: float = 0.02,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> LearnedPositionalEmbedding:
+        """Random table drawn from $\\mathcal{N}(0, \\mathrm{std}^2)$."""
+        n_positions = check_size("n_positions", n_positions, minimum=1)
+        d_model = check_size("d_model", d_model, minimum=1)
+        rng = np.random.default_rng() if rng is None else rng
+        return cls((rng.standard_normal((n_positions, d_model)) * std).astype(dtype))
+
+    @property
+    def n_positions(self) -> int:
+        """Number of positions the table covers (the longest context)."""
+        return int(self.weight.shape[0])
+
+    def __call__(self, positions: int | ArrayLike) -> NDArray[np.floating[Any]]:
+        """Vectors of the first ``n`` positions, or of the given positions.
+
+        Parameters
+        ----------
+        positions : int or array_like of int
+            An integer ``n`` means positions ``0, ..., n - 1``; an integer array (any shape)
+            gives the positions themselves, for example ``np.arange(start, start + n)``
+            when the first ``start`` tokens are already in a KV cache.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, d_model)``, or ``positions.shape + (d_model,)``.
+
+        Raises
+        ------
+        ValueError
+            If a position is at or past ``n_positions`` (the sequence is longer than the table).
+        """
+        if isinstance(positions, (int, np.integer)) and not isinstance(positions, bool):
+            n = check_size("n", positions)
+            if n > self.n_positions:
+                raise ValueError(f"n must be at most n_positions = {self.n_positions} (the table's length); got {n}")
+            return self.weight[:n]
+        index = np.asarray(positions)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"positions must be an int or an array of integer positions; got dtype {index.dtype}")
+        if index.size and (index.min() < 0 or index.max() >= self.n_positions):
+            raise ValueError(
+                f"positions must lie in [0, {self.n_positions - 1}] (n_positions = {self.n_positions}); "
+                f"got values from {index.min()} to {index.max()}"
+            )
+        return self.weight[index]
+
+
+def rotary_embedding(
+    x: ArrayLike,
+    positions: ArrayLike | None = None,
+    base: float = 10000.0,
+) -> NDArray[np.floating[Any]]:
+    r"""Rotary positional embedding, RoPE (Su et al. 2021, *RoFormer*).
+
+    Instead of adding a position vector, RoPE rotates each pair of features of a query or
+    key by an angle proportional to its position $p$. Pair $i$ turns at the rate
+    $\theta_i = \text{base}^{-2i/d}$:
+
+    $$\begin{pmatrix} x'_{2i} \\ x'_{2i+1} \end{pmatrix} =
+    \begin{pmatrix} \cos p\theta_i & -\sin p\theta_i \\ \sin p\theta_i & \cos p\theta_i \end{pmatrix}
+    \begin{pmatrix} x_{2i} \\ x_{2i+1} \end{pmatrix}$$
+
+    Rotations compose by subtracting angles, so the score of a rotated query at position
+    $m$ with a rotated key at position $n$ depends only on the offset $m - n$:
+    $\langle R_m q, R_n k \rangle = \langle q, R_{n-m} k \rangle$. Apply it to $q$ and $k$
+    (never to $v$) just before the dot products.
+
+    Pairing convention: this function rotates *interleaved* pairs $(x_{2i}, x_{2i+1})$,
+    the block-diagonal matrix of the paper (eq. 15), which also matches the sin/cos pairs of
+    the sinusoidal encoding. GPT-NeoX and the Hugging Face Llama code pair feature $i$ with
+    $i + d/2$ instead ("rotate half"), which avoids strided indexing; the two differ only
+    by a fixed permutation of the features, so dot products and the relative-position
+    property are the same, but weights trained with one convention need their $W^Q$, $W^K$
+    columns permuted to be used with the other.
+
+    Parameters
+    ----------
+    x : array_like, shape ``(..., n, d)``
+        Queries or keys (per head); ``d`` must be even.
+    positions : array_like, optional
+        Position of each row, shape ``(n,)`` or broadcastable to ``(..., n)``; default
+        ``0, ..., n - 1``. Pass ``np.arange(start, start + n)`` for new tokens after a
+        KV cache of ``start`` tokens.
+    base : float, default 10000.0
+        Sets the slowest rotation, as in the sinusoidal encoding.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``x`` (broadcast with ``positions``) and the same float dtype; every
+        pair keeps its length.
+    """
+    x = as_float_array("x", x, min_ndim=2, layout="(..., n, d)")
+    n, d = x.shape[-2:]
+    if d % 2:
+        raise ValueError(f"x: last dimension d must be even (features are rotated in pairs); got shape {x.shape}")
+    if not base > 0:
+        raise ValueError(f"base must be a positive number; got {base!r}")
+    if positions is None:
+        pos = np.arange(n, dtype=np.float64)
+    else:
+        pos = as_float_array("positions", positions, min_ndim=1, layout="(..., n)")
+        if pos.shape[-1] != n:
+            raise ValueError(f"positions: last dimension must be n = {n} (one per row of x); got shape {pos.shape}")
+    try:
+        shape = (*np.broadcast_shapes(x.shape[:-1], pos.shape), d)
+    except ValueError:
+        raise ValueError(f"positions of shape {pos.shape} must broadcast to x's (..., n) = {x.shape[:-1]}") from None
+    theta = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)  # (d/2,)
+    angles = (pos[..., None] * theta).astype(x.dtype, copy=False)  # (..., n, d/2)
+    cos, sin = np.cos(angles), np.sin(angles)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    rotated = np.stack([even * cos - odd * sin, even * sin + odd * cos], axis=-1)  # (..., n, d/2, 2)
+    return rotated.reshape(shape)

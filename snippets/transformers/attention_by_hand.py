@@ -1,4 +1,4 @@
-"""Attention worked by hand on a three-word sentence, then checked against llmarch."""
+"""Attention worked by hand on a three-word sentence, checked against llmarch."""
 
 import numpy as np
 
@@ -7,13 +7,15 @@ from llmarch import scaled_dot_product_attention
 np.set_printoptions(precision=3, suppress=True)
 
 words = ["cats", "chase", "mice"]
-# One query, key and value vector per word (d_k = 2). In a real model these come from
-# multiplying embeddings by learned matrices; here they are small numbers we can follow.
+# One query, key and value vector per word (d_k = 2). In a real model these
+# come from multiplying embeddings by learned matrices; here they are small
+# numbers we can follow.
 Q = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 K = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 V = np.array([[10.0, 0.0], [0.0, 10.0], [5.0, 5.0]])
 
-# 1. Score every query against every key: how well does word i's question match word j?
+# 1. Score every query against every key: how well does the question of
+#    word i match what word j offers?
 scores = Q @ K.T / np.sqrt(K.shape[1])
 print(scores)
 #> [[0.707 0.    0.707]
@@ -31,7 +33,7 @@ print(weights.sum(axis=1))
 
 # 3. Each word's output is the weighted average of the value vectors.
 output = weights @ V
-for word, row in zip(words, output):
+for word, row in zip(words, output, strict=True):
     print(f"{word:>5} -> {row}")
     #>  cats -> [6.017 3.983]
     #> chase -> [3.983 6.017]

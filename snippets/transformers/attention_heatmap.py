@@ -1,4 +1,4 @@
-"""Draw who attends to whom in a sentence, as a heatmap saved to attention_heatmap.svg."""
+"""Draw who attends to whom in a sentence: a heatmap in attention_heatmap.svg."""
 
 import numpy as np
 
@@ -8,7 +8,8 @@ from llmarch.plotting import attention_heatmap, save_figure
 np.set_printoptions(precision=2, suppress=True)
 
 tokens = ["the", "cat", "sat", "on", "the", "mat", "because", "it", "was", "tired"]
-# Hand-made features so the picture has meaning: [animal, place, verb, pronoun, state, filler].
+# Hand-made features, so the picture has meaning:
+# [animal, place, verb, pronoun, state, filler]
 features = {
     "the": [0, 0, 0, 0, 0, 1],
     "cat": [1, 0, 0, 0, 0, 0],
@@ -22,7 +23,8 @@ features = {
 }
 X = np.array([features[t] for t in tokens], dtype=float)
 
-# What each kind of word looks for (rows: its features, columns: features it seeks).
+# What each kind of word looks for (row: its feature, column: the feature
+# it seeks).
 # A trained model learns such matrices; these are set by hand to show the idea.
 W_q = 6.0 * np.array(
     [

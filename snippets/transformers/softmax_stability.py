@@ -1,4 +1,4 @@
-"""Why softmax subtracts the maximum first: large scores overflow the naive formula."""
+"""Why softmax subtracts the maximum: large scores overflow the naive formula."""
 
 import numpy as np
 

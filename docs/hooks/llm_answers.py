@@ -1,0 +1,176 @@
+"""Show a snippet's recorded LLM answer on its page: sanitised Markdown in a labelled box.
+
+Page syntax, on a line of its own (usually right under the snippet's include)::
+
+    <!-- llm-answer: transformers/ask_transformers.py -->
+
+The path is relative to ``snippets/``, as in the include. The prompt is read from the
+snippet's source (``llmarch.llm.site_prompts``), its recording is looked up in
+``LLMARCH_RECORDINGS`` or the package's recordings, and the marker is replaced by a box
+naming the model, the provider, when it was recorded, whether the text is complete or an
+excerpt, and the ``llmarch record`` command that records a full answer.
+
+The strict build fails (an error is logged) when a marker's snippet asks no prompt or more
+than one, when its prompt has no recording or the recording is damaged, and when a snippet
+that asks a model has no box on any page.
+
+Model output is untrusted. The answer is rendered as Markdown with raw HTML turned off, so
+tags the model wrote show as text, and the result is then cleaned by nh3 (ammonia) with a
+small allow-list: no scripts, no event-handler or style attributes (beyond text-align in
+tables), no images (they would load from another host), links only to http(s) and mailto.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import markdown
+import nh3
+
+from llmarch.llm.errors import LLMError
+from llmarch.llm.recordings import Recording, RecordingStore, request_key
+from llmarch.llm.site_prompts import SitePrompt, prompts_in_file, snippet_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+SNIPPETS = ROOT / "snippets"
+MARKER = re.compile(r"<!--\s*llm-answer:\s*(?P<path>[^\s>]+)\s*-->")
+
+ALLOWED_TAGS = {
+    *("p", "br", "hr", "blockquote", "pre", "code", "strong", "em", "b", "i", "del", "sub", "sup"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd"),
+    *("table", "thead", "tbody", "tr", "th", "td", "a"),
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+log = logging.getLogger("mkdocs.hooks.llm_answers")
+_state: dict[str, set[str]] = {"boxed": set()}
+
+
+def render_answer(text: str) -> str:
+    """An answer's Markdown as safe HTML: raw HTML is escaped, then everything is allow-listed."""
+    md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    md.preprocessors.deregister("html_block")  # raw HTML blocks become text
+    md.inlinePatterns.deregister("html")  # and so do inline tags
+    return nh3.clean(
+        md.convert(text),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        filter_style_properties={"text-align"},
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def _record_command(snippet: str, refresh: bool) -> str:
+    return f"llmarch record{' --refresh' if refresh else ''} snippets/{snippet}"
+
+
+def _setup_link(setup_href: str | None) -> str:
+    return f' (see <a href="{html.escape(setup_href)}">Setup</a>)' if setup_href else ""
+
+
+def answer_box(snippet: str, recording: Recording, setup_href: str | None = None) -> str:
+    """The box for a recorded answer of the prompt in ``snippets/<snippet>``."""
+    p = recording.provenance
+    e = html.escape
+    asked = recording.request["model"]
+    served = p.get("served_model") or asked
+    model = e(served) if served == asked else f"{e(served)} (asked for {e(asked)})"
+    provider = e(p["provider"]) + (f", deployment {e(p['deployment'])}" if p.get("deployment") else "")
+    when = "unknown: the source does not say" if p["when"] == "unknown" else e(p["when"])
+    if recording.complete:
+        kind, status = "complete answer", "Complete answer"
+        more = f"To record it afresh: <code>{e(_record_command(snippet, True))}</code>{_setup_link(setup_href)}."
+    else:
+        kind, status = "excerpt", f"Excerpt: {e(p['how'])}"
+        more = (
+            "<em>The excerpt ends here.</em> A maintainer with credentials records the full answer with "
+            f"<code>{e(_record_command(snippet, True))}</code>{_setup_link(setup_href)}."
+        )
+    note = f"<br>{e(p['note'])}" if p.get("note") else ""
+    return (
+        f'<div class="admonition quote llm-answer" data-llm-key="{recording.key}">\n'
+        f'<p class="admonition-title">Recorded answer from {e(served)} ({kind})</p>\n'
+        f'<p class="llm-answer-meta"><strong>Model:</strong> {model}. <strong>Provider:</strong> {provider}. '
+        f"<strong>Recorded:</strong> {when}. <strong>{status}.</strong>{note}</p>\n"
+        f'<div class="llm-answer-body">\n{render_answer(recording.answer)}\n</div>\n'
+        f'<p class="llm-answer-more">{more}</p>\n'
+        "</div>"
+    )
+
+
+def missing_box(snippet: str, prompt: SitePrompt, setup_href: str | None = None) -> str:
+    """The box for a prompt that has no recording yet (the strict build also fails)."""
+    command = html.escape(_record_command(snippet, False))
+    return (
+        '<div class="admonition warning llm-answer">\n'
+        '<p class="admonition-title">Answer not yet recorded</p>\n'
+        f"<p>No answer to this prompt ({html.escape(prompt.model)}) has been recorded yet. A maintainer with "
+        f"credentials records it with <code>{command}</code>{_setup_link(setup_href)}.</p>\n"
+        "</div>"
+    )
+
+
+def box_for(snippet: str, where: str, setup_href: str | None = None) -> str:
+    """The box that replaces a marker for ``snippets/<snippet>``; problems are logged as errors."""
+    path = SNIPPETS / snippet
+    try:
+        prompts = prompts_in_file(path) if path.is_file() else None
+    except (LLMError, SyntaxError) as exc:
+        log.error(f"{where}: llm-answer {snippet}: {exc}")
+        return ""
+    if not prompts or len(prompts) != 1:
+        log.error(f"{where}: llm-answer {snippet}: needs a snippet in snippets/ that asks exactly one prompt")
+        return ""
+    prompt = prompts[0]
+    _state["boxed"].add(snippet)
+    store = RecordingStore()
+    try:
+        recording = store.get(prompt.request)
+    except LLMError as exc:
+        log.error(f"{where}: llm-answer {snippet}: {exc}")
+        return missing_box(snippet, prompt, setup_href)
+    if recording is None:
+        log.error(
+            f"{where}: snippets/{snippet} asks a prompt with no recording (key {request_key(prompt.request)}) "
+            f"in {store.directory}: record it with `{_record_command(snippet, False)}`"
+        )
+        return missing_box(snippet, prompt, setup_href)
+    return answer_box(snippet, recording, setup_href)
+
+
+# ---------------------------------------------------------------- the MkDocs hook
+def on_files(files: Any, **_: Any) -> Any:
+    _state["boxed"] = set()
+    return files
+
+
+def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
+    """Replace each ``<!-- llm-answer: ... -->`` marker the page's HTML kept with its answer box."""
+    if "llm-answer" not in html_text:
+        return html_text
+    from mkdocs.utils import get_relative_url
+
+    setup = files.get_file_from_path("setup.md")
+    setup_href = get_relative_url(setup.url, page.url) if setup is not None else None
+    return MARKER.sub(lambda m: box_for(m["path"], page.file.src_uri, setup_href), html_text)
+
+
+def on_env(env: Any, **_: Any) -> Any:
+    """After every page: a snippet that asks a model but has no answer box on any page is an error."""
+    for path in snippet_paths(SNIPPETS):
+        name = path.relative_to(SNIPPETS).as_posix()
+        try:
+            asks = bool(prompts_in_file(path))
+        except (LLMError, SyntaxError) as exc:
+            log.error(f"snippets/{name}: {exc}")
+            continue
+        if asks and name not in _state["boxed"]:
+            log.error(f"snippets/{name} asks a model, but no page shows its answer: add <!-- llm-answer: {name} -->")
+    return env

@@ -1,0 +1,177 @@
+r"""Tiled attention: exact attention without ever holding the $n \times n$ score matrix.
+
+Plain attention computes every score $s_{ij} = q_i \cdot k_j / \sqrt{d_k}$ at once, an
+$n_q \times n_k$ matrix per head, before its softmax. Tiled attention walks the keys in
+blocks and keeps, for each query, only three running quantities (Milakov and Gimelshein
+2018, *Online normalizer calculation for softmax*; Dao et al. 2022, *FlashAttention*):
+
+$$m = \max_j s_j, \qquad \ell = \sum_j e^{s_j - m}, \qquad o = \sum_j e^{s_j - m}\, v_j$$
+
+When a new block of scores arrives, its maximum may exceed $m$; everything kept so far is
+then rescaled by $\alpha = e^{m_\text{old} - m_\text{new}}$, which is exact. After the last
+block, the output is $o / \ell$, the same number plain attention gives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from llmarch._validate import as_float_array, check_size, float_dtype
+from llmarch.attention import _check_mask
+
+__all__ = ["tiled_attention"]
+
+Array = NDArray[np.floating[Any]]
+
+
+def tiled_attention(
+    q: ArrayLike,
+    k: ArrayLike,
+    v: ArrayLike,
+    causal: bool = False,
+    block_size: int = 128,
+    *,
+    mask: ArrayLike | None = None,
+) -> Array:
+    r"""Attention computed one tile of scores at a time, with an online softmax.
+
+    Gives the same output as :func:`llmarch.scaled_dot_product_attention` (to float
+    rounding) but never forms the ``(n_q, n_k)`` score matrix: only one
+    ``(block_size, block_size)`` tile of scores per head exists at a time.
+
+    For each block of queries, the key blocks $t = 1, 2, \dots$ update the running row
+    maximum $m$, the running sum $\ell$ and the running output $o$:
+
+    $$m^{(t)} = \max\!\left(m^{(t-1)},\ \max_{j \in B_t} s_j\right), \qquad
+    \alpha = e^{m^{(t-1)} - m^{(t)}}$$
+
+    $$\ell^{(t)} = \alpha\, \ell^{(t-1)} + \sum_{j \in B_t} e^{s_j - m^{(t)}}, \qquad
+    o^{(t)} = \alpha\, o^{(t-1)} + \sum_{j \in B_t} e^{s_j - m^{(t)}}\, v_j$$
+
+    starting from $m^{(0)} = -\infty$, $\ell^{(0)} = 0$, $o^{(0)} = 0$; the output is
+    $o^{(T)} / \ell^{(T)}$.
+
+    Parameters
+    ----------
+    q : array_like, shape ``(..., n_q, d_k)``
+        Queries.
+    k : array_like, shape ``(..., n_k, d_k)``
+        Keys.
+    v : array_like, shape ``(..., n_k, d_v)``
+        Values, one row per key.
+    causal : bool, default False
+        If True, query $i$ may attend only to keys $j \le i$ (the mask
+        :func:`llmarch.causal_mask` gives when ``n_q == n_k``). Key blocks that lie wholly
+        above the diagonal are skipped, not computed and then masked.
+    block_size : int, default 128
+        Number of queries and of keys in one tile. ``n_q`` and ``n_k`` need not be
+        multiples of it; the last block is shorter.
+    mask : array_like of bool, optional
+        Broadcastable to ``(..., n_q, n_k)``; ``True`` where the query may attend. Combined
+        with ``causal`` by logical and. A tile the mask hides entirely is skipped.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(..., n_q, d_v)``
+        The attention output; float32 if ``q``, ``k`` and ``v`` are all float32, else
+        float64. A query with no allowed key gets a zero row, never NaN.
+
+    Raises
+    ------
+    ValueError
+        If a rank is below 2, ``d_k`` or ``n_k`` disagree, the leading dimensions do not
+        broadcast, the mask does not broadcast to the scores, or ``block_size < 1``.
+    TypeError
+        If an input is not numeric, the mask is not boolean, ``causal`` is not a bool or
+        ``block_size`` is not an integer.
+
+    Notes
+    -----
+    Besides the inputs and the output, the memory used is one tile of scores and the
+    running $m$, $\ell$ and $o$ for one block of queries, per head: $O(B^2 + B d_v)$
+    with $B$ = ``block_size``, instead of the $O(n_q n_k)$ of plain attention.
+    """
+    q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
+    k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
+    v = as_float_array("v", v, min_ndim=2, layout="(..., n_k, d_v)")
+    if k.shape[-1] != q.shape[-1]:
+        raise ValueError(f"k: last dimension d_k must equal q's d_k = {q.shape[-1]}; got k of shape {k.shape}")
+    if v.shape[-2] != k.shape[-2]:
+        raise ValueError(f"v: dimension -2 (n_k) must equal k's n_k = {k.shape[-2]}; got v of shape {v.shape}")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "q, k and v: leading (batch) dimensions must broadcast; "
+            f"got {q.shape[:-2]}, {k.shape[:-2]} and {v.shape[:-2]}"
+        ) from None
+    if not isinstance(causal, (bool, np.bool_)):
+        raise TypeError(f"causal must be a bool; got {type(causal).__name__} {causal!r}")
+    block = check_size("block_size", block_size, minimum=1)
+    n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
+    allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+
+    dtype = float_dtype(q, k, v)
+    # Scale the queries once, O(n d) work, instead of every score, O(n^2) work.
+    q = q.astype(dtype, copy=False) * dtype.type(1.0 / np.sqrt(q.shape[-1]))
+    k_t = np.swapaxes(k.astype(dtype, copy=False), -1, -2)  # a view: matmul reads it transposed
+    v = v.astype(dtype, copy=False)
+
+    out = np.empty((*batch, n_q, d_v), dtype=dtype)
+    for q_start in range(0, n_q, block):
+        q_stop = min(q_start + block, n_q)
+        k_end = min(n_k, q_stop) if causal else n_k  # causal: keys past the block's last query never count
+        out[..., q_start:q_stop, :] = _attend_query_block(
+            q[..., q_start:q_stop, :], k_t, v, q_start, k_end, block, causal, allowed, out.shape[:-2]
+        )
+    return out
+
+
+def _attend_query_block(
+    q_block: Array,
+    k_t: Array,
+    v: Array,
+    q_start: int,
+    k_end: int,
+    block: int,
+    causal: bool,
+    allowed: NDArray[np.bool_] | None,
+    batch: tuple[int, ...],
+) -> Array:
+    """The online softmax over key blocks for one block of (already scaled) queries."""
+    n_rows = q_block.shape[-2]
+    dtype = q_block.dtype
+    minus_inf = dtype.type(-np.inf)
+    m = np.full((*batch, n_rows, 1), minus_inf, dtype=dtype)  # running maximum of the scores
+    ell = np.zeros((*batch, n_rows, 1), dtype=dtype)  # running sum of exp(score - m)
+    o = np.zeros((*batch, n_rows, v.shape[-1]), dtype=dtype)  # running sum of exp(score - m) * value
+    q_positions = np.arange(q_start, q_start + n_rows)[:, None]
+
+    for k_start in range(0, k_end, block):
+        k_stop = min(k_start + block, k_end)
+        tile_mask = None if allowed is None else allowed[..., q_start : q_start + n_rows, k_start:k_stop]
+        if causal and k_stop - 1 > q_start:  # the tile crosses the diagonal: hide keys after each query
+            below_diagonal = np.arange(k_start, k_stop) <= q_positions
+            tile_mask = below_diagonal if tile_mask is None else tile_mask & below_diagonal
+        if tile_mask is not None and not tile_mask.any():
+            continue  # nothing in this tile may be attended to
+
+        s = q_block @ k_t[..., k_start:k_stop]  # this tile's scores, (..., n_rows, tile)
+        if tile_mask is not None:
+            s = np.where(tile_mask, s, minus_inf)
+
+        m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+        # A row with no allowed key so far has m_new = -inf; shifting it by 0 instead keeps
+        # exp(-inf - (-inf)) = NaN out: its exponentials are then exactly 0.
+        shift = np.where(m_new == minus_inf, dtype.type(0), m_new)
+        p = np.exp(s - shift)  # unnormalised weights of this tile, all <= 1
+        alpha = np.exp(m - shift)  # rescales what was summed against the old maximum
+        ell = alpha * ell + p.sum(axis=-1, keepdims=True)
+        o = alpha * o + p @ v[..., k_start:k_stop, :]
+        m = m_new
+
+    # Divide once at the end; a row that never saw an allowed key keeps o = 0 and ell = 0.
+    return o / np.where(ell == 0, dtype.type(1), ell)

@@ -1,0 +1,415 @@
+r"""The encoder-decoder transformer of Vaswani et al. 2017 ("Attention Is All You Need").
+
+The encoder reads the whole source sentence with self-attention; the decoder writes the
+target one token at a time, attending to what it has written so far (masked
+self-attention) and to the encoder's output (cross-attention):
+
+$$\text{memory} = \mathrm{Encoder}(\text{src}), \qquad
+\text{logits} = \mathrm{Decoder}(\text{tgt}, \text{memory})\, E^\top$$
+
+Every layer wraps each sublayer in a residual connection with a layer norm, either
+post-LN (the paper) or pre-LN (GPT-2 and most later models): [`post_ln_residual`][llmarch.post_ln_residual]
+and [`pre_ln_residual`][llmarch.pre_ln_residual].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from llmarch._validate import as_float_array, check_size
+from llmarch.attention import MultiHeadAttention
+from llmarch.embedding import TokenEmbedding
+from llmarch.layers import ACTIVATIONS, Activation, FeedForward, LayerNorm
+from llmarch.masks import causal_mask
+from llmarch.positional import sinusoidal_positional_encoding
+from llmarch.residual import post_ln_residual, pre_ln_residual
+
+__all__ = ["DecoderLayer", "EncoderLayer", "Transformer", "TransformerConfig"]
+
+Array = NDArray[np.floating[Any]]
+Norm = Literal["pre", "post"]
+
+_RESIDUAL = {"pre": pre_ln_residual, "post": post_ln_residual}
+
+
+def _check_norm(norm: object) -> None:
+    if norm not in _RESIDUAL:
+        raise ValueError(f"norm must be 'pre' (pre-LN, GPT-2) or 'post' (post-LN, Vaswani et al.); got {norm!r}")
+
+
+def _boolean(name: str, mask: ArrayLike) -> NDArray[np.bool_]:
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"{name} must be a boolean array (True = may attend); got dtype {mask.dtype}")
+    return mask
+
+
+def _per_head(name: str, mask: ArrayLike | None) -> NDArray[np.bool_] | None:
+    """Check a mask for ``(..., n_q, n_k)`` scores and give it a head axis: ``(..., 1, n_q, n_k)``."""
+    if mask is None:
+        return None
+    mask = _boolean(name, mask)
+    return mask[..., None, :, :] if mask.ndim >= 3 else mask
+
+
+@dataclass
+class EncoderLayer:
+    r"""One encoder layer: self-attention, then a feed-forward network, each in a residual block.
+
+    Post-LN (``norm="post"``, the paper):
+
+    $$h = \mathrm{LN}_1(x + \mathrm{MHA}(x)), \qquad y = \mathrm{LN}_2(h + \mathrm{FFN}(h))$$
+
+    Pre-LN (``norm="pre"``): $h = x + \mathrm{MHA}(\mathrm{LN}_1(x))$,
+    $y = h + \mathrm{FFN}(\mathrm{LN}_2(h))$.
+
+    Attributes
+    ----------
+    self_attn : MultiHeadAttention
+    ffn : FeedForward
+    ln_1, ln_2 : LayerNorm
+        The norms around the attention and the feed-forward sublayer.
+    norm : {"post", "pre"}
+        Where the norms go: [`post_ln_residual`][llmarch.post_ln_residual] or
+        [`pre_ln_residual`][llmarch.pre_ln_residual].
+    """
+
+    self_attn: MultiHeadAttention
+    ffn: FeedForward
+    ln_1: LayerNorm
+    ln_2: LayerNorm
+    norm: Norm = "post"
+
+    def __post_init__(self) -> None:
+        _check_norm(self.norm)
+
+    @classmethod
+    def init(
+        cls,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        rng: np.random.Generator | None = None,
+        *,
+        norm: Norm = "post",
+        activation: Activation = "relu",
+        eps: float = 1e-5,
+        std: float = 0.02,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> EncoderLayer:
+        """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases, identity norms."""
+        _check_norm(norm)
+        rng = np.random.default_rng() if rng is None else rng
+        return cls(
+            MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
+            FeedForward.init(d_model, d_ff, rng, activation=activation, std=std, dtype=dtype),
+            LayerNorm.init(d_model, eps=eps, dtype=dtype),
+            LayerNorm.init(d_model, eps=eps, dtype=dtype),
+            norm,
+        )
+
+    def __call__(self, x: ArrayLike, mask: ArrayLike | None = None) -> Array:
+        """Encode ``x`` of shape ``(..., n, d_model)``; returns the same shape.
+
+        ``mask`` (bool, True = may attend) broadcasts to ``(..., n, n)`` and is shared by
+        every head; for a padded batch pass ``padding_mask(lengths, n)``.
+        """
+        residual = _RESIDUAL[self.norm]
+        mask = _per_head("mask", mask)
+        x = residual(x, lambda h: self.self_attn(h, mask=mask), self.ln_1)
+        return residual(x, self.ffn, self.ln_2)
+
+
+@dataclass
+class DecoderLayer:
+    r"""One decoder layer: masked self-attention, cross-attention to the encoder, feed-forward.
+
+    Post-LN (``norm="post"``, the paper), with $m$ the encoder output ("memory"):
+
+    $$h_1 = \mathrm{LN}_1(x + \mathrm{MHA}_\text{causal}(x)), \quad
+    h_2 = \mathrm{LN}_2(h_1 + \mathrm{MHA}(h_1, m)), \quad
+    y = \mathrm{LN}_3(h_2 + \mathrm{FFN}(h_2))$$
+
+    The self-attention is always causal (position $i$ sees positions $\le i$); a
+    ``self_mask`` such as target padding is combined with it by logical *and*.
+
+    Attributes
+    ----------
+    self_attn : MultiHeadAttention
+        Masked self-attention over the target.
+    cross_attn : MultiHeadAttention
+        Queries from the target, keys and values from the memory.
+    ffn : FeedForward
+    ln_1, ln_2, ln_3 : LayerNorm
+        The norms around the three sublayers.
+    norm : {"post", "pre"}
+        Where the norms go.
+    """
+
+    self_attn: MultiHeadAttention
+    cross_attn: MultiHeadAttention
+    ffn: FeedForward
+    ln_1: LayerNorm
+    ln_2: LayerNorm
+    ln_3: LayerNorm
+    norm: Norm = "post"
+
+    def __post_init__(self) -> None:
+        _check_norm(self.norm)
+
+    @classmethod
+    def init(
+        cls,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        rng: np.random.Generator | None = None,
+        *,
+        norm: Norm = "post",
+        activation: Activation = "relu",
+        eps: float = 1e-5,
+        std: float = 0.02,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> DecoderLayer:
+        """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases, identity norms."""
+        _check_norm(norm)
+        rng = np.random.default_rng() if rng is None else rng
+        return cls(
+            MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
+            MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
+            FeedForward.init(d_model, d_ff, rng, activation=activation, std=std, dtype=dtype),
+            *(LayerNorm.init(d_model, eps=eps, dtype=dtype) for _ in range(3)),
+            norm,
+        )
+
+    def __call__(
+        self,
+        x: ArrayLike,
+        memory: ArrayLike,
+        *,
+        self_mask: ArrayLike | None = None,
+        memory_mask: ArrayLike | None = None,
+    ) -> Array:
+        """Decode ``x`` of shape ``(..., n_tgt, d_model)`` against ``memory`` ``(..., n_src, d_model)``.
+
+        Parameters
+        ----------
+        x : array_like, shape ``(..., n_tgt, d_model)``
+            The target so far.
+        memory : array_like, shape ``(..., n_src, d_model)``
+            The encoder's output.
+        self_mask : array_like of bool, optional
+            Broadcastable to ``(..., n_tgt, n_tgt)``, for example target padding; combined
+            with the causal mask by ``&``.
+        memory_mask : array_like of bool, optional
+            Broadcastable to ``(..., n_tgt, n_src)``, for example source padding.
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(..., n_tgt, d_model)``
+        """
+        x = as_float_array("x", x, min_ndim=2, layout="(..., n_tgt, d_model)")
+        mask = causal_mask(x.shape[-2])  # (n_tgt, n_tgt)
+        if self_mask is not None:
+            mask = mask & _boolean("self_mask", self_mask)  # padding and causal: both must allow
+        self_mask, memory_mask = _per_head("self_mask", mask), _per_head("memory_mask", memory_mask)
+        residual = _RESIDUAL[self.norm]
+        x = residual(x, lambda h: self.self_attn(h, mask=self_mask), self.ln_1)
+        x = residual(x, lambda h: self.cross_attn(h, memory, mask=memory_mask), self.ln_2)
+        return residual(x, self.ffn, self.ln_3)
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    r"""The shape of an encoder-decoder transformer; the defaults are the paper's base model.
+
+    Vaswani et al. 2017, Table 3, "base": $d_\text{model} = 512$, $h = 8$,
+    $d_\text{ff} = 2048$, $N = 6$ encoder and 6 decoder layers, post-LN, ReLU, and a
+    shared source/target vocabulary of about 37,000 byte-pair tokens (sec. 5.1).
+    [`base`][llmarch.TransformerConfig.base] gives it; [`tiny`][llmarch.TransformerConfig.tiny]
+    gives a toy size for examples.
+
+    Attributes
+    ----------
+    vocab_size : int
+        Shared source and target vocabulary $V$.
+    d_model : int
+        Width of every layer.
+    n_heads : int
+        Attention heads $h$; must divide ``d_model``.
+    d_ff : int
+        Hidden width of the feed-forward networks.
+    n_layers : int
+        $N$: layers in the encoder, and again in the decoder.
+    norm : {"post", "pre"}
+        Residual placement of the layer norms.
+    activation : {"relu", "gelu", "gelu_tanh"}
+        Feed-forward nonlinearity.
+    layer_norm_eps : float
+        $\varepsilon$ of every layer norm.
+    """
+
+    vocab_size: int = 37000
+    d_model: int = 512
+    n_heads: int = 8
+    d_ff: int = 2048
+    n_layers: int = 6
+    norm: Norm = "post"
+    activation: Activation = "relu"
+    layer_norm_eps: float = 1e-5
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "d_model", "n_heads", "d_ff", "n_layers"):
+            check_size(name, getattr(self, name), minimum=1)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model must be divisible by n_heads = {self.n_heads}; got d_model = {self.d_model}")
+        _check_norm(self.norm)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}")
+        if not self.layer_norm_eps >= 0:
+            raise ValueError(f"layer_norm_eps must be a non-negative number; got {self.layer_norm_eps!r}")
+
+    @classmethod
+    def base(cls, **overrides: Any) -> TransformerConfig:
+        """The paper's base model; keyword ``overrides`` replace any field."""
+        return cls(**overrides)
+
+    @classmethod
+    def tiny(cls, vocab_size: int, **overrides: Any) -> TransformerConfig:
+        """A toy model for examples: $d_\\text{model} = 32$, 4 heads, $d_\\text{ff} = 64$, 2 + 2 layers."""
+        return cls(**{"vocab_size": vocab_size, "d_model": 32, "n_heads": 4, "d_ff": 64, "n_layers": 2, **overrides})
+
+
+@dataclass
+class Transformer:
+    r"""The encoder-decoder transformer (Vaswani et al. 2017, Figure 1).
+
+    Source and target tokens share one embedding table $E$, which is scaled by
+    $\sqrt{d_\text{model}}$ and added to the sinusoidal positions (sec. 3.4, 3.5); the
+    same $E$, transposed, is the output layer:
+
+    $$x = \sqrt{d_\text{model}}\,E[\text{ids}] + PE, \qquad \text{logits} = h\,E^\top$$
+
+    A pre-LN model also has a final layer norm after each stack (otherwise ``None``).
+
+    Attributes
+    ----------
+    config : TransformerConfig
+    embedding : TokenEmbedding
+        Shared by source, target and output layer.
+    encoder : list of EncoderLayer
+    decoder : list of DecoderLayer
+    encoder_norm, decoder_norm : LayerNorm or None
+        Final norms of a pre-LN model.
+    """
+
+    config: TransformerConfig
+    embedding: TokenEmbedding
+    encoder: list[EncoderLayer] = field(default_factory=list)
+    decoder: list[DecoderLayer] = field(default_factory=list)
+    encoder_norm: LayerNorm | None = None
+    decoder_norm: LayerNorm | None = None
+
+    @classmethod
+    def init(
+        cls,
+        config: TransformerConfig,
+        rng: np.random.Generator | None = None,
+        *,
+        std: float = 0.02,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> Transformer:
+        """A model of the given shape with random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$."""
+        if not isinstance(config, TransformerConfig):
+            raise TypeError(f"config must be a TransformerConfig; got {type(config).__name__}")
+        c = config
+        rng = np.random.default_rng() if rng is None else rng
+        kw: dict[str, Any] = {"norm": c.norm, "activation": c.activation, "eps": c.layer_norm_eps, "std": std}
+        final = (lambda: LayerNorm.init(c.d_model, eps=c.layer_norm_eps, dtype=dtype)) if c.norm == "pre" else None
+        return cls(
+            config,
+            TokenEmbedding.init(c.vocab_size, c.d_model, rng, std=std, dtype=dtype),
+            [EncoderLayer.init(c.d_model, c.n_heads, c.d_ff, rng, dtype=dtype, **kw) for _ in range(c.n_layers)],
+            [DecoderLayer.init(c.d_model, c.n_heads, c.d_ff, rng, dtype=dtype, **kw) for _ in range(c.n_layers)],
+            final() if final else None,
+            final() if final else None,
+        )
+
+    def embed(self, ids: ArrayLike) -> Array:
+        r"""Token embedding times $\sqrt{d_\text{model}}$ plus the sinusoidal positions; ``(..., n, d_model)``."""
+        x = self.embedding(ids)
+        positions = sinusoidal_positional_encoding(x.shape[-2], self.config.d_model).astype(x.dtype)
+        return x * x.dtype.type(math.sqrt(self.config.d_model)) + positions
+
+    def encode(self, src: ArrayLike, src_mask: ArrayLike | None = None) -> Array:
+        """Run the encoder on source ids ``(..., n_src)``; returns the memory ``(..., n_src, d_model)``.
+
+        ``src_mask`` (bool) broadcasts to ``(..., n_src, n_src)``: ``padding_mask(lengths, n_src)``.
+        """
+        x = self.embed(_ids_with_positions("src", src))
+        for layer in self.encoder:
+            x = layer(x, mask=src_mask)
+        return x if self.encoder_norm is None else self.encoder_norm(x)
+
+    def decode(
+        self,
+        tgt: ArrayLike,
+        memory: ArrayLike,
+        *,
+        tgt_mask: ArrayLike | None = None,
+        src_mask: ArrayLike | None = None,
+    ) -> Array:
+        """Run the decoder on target ids ``(..., n_tgt)``; returns ``(..., n_tgt, d_model)``.
+
+        ``tgt_mask`` (target padding) is combined with the causal mask; ``src_mask``
+        (source padding) hides padded memory positions from the cross-attention.
+        """
+        x = self.embed(_ids_with_positions("tgt", tgt))
+        for layer in self.decoder:
+            x = layer(x, memory, self_mask=tgt_mask, memory_mask=src_mask)
+        return x if self.decoder_norm is None else self.decoder_norm(x)
+
+    def __call__(
+        self,
+        src: ArrayLike,
+        tgt: ArrayLike,
+        *,
+        src_mask: ArrayLike | None = None,
+        tgt_mask: ArrayLike | None = None,
+    ) -> Array:
+        r"""Next-token logits for every target position.
+
+        Parameters
+        ----------
+        src : array_like of int, shape ``(..., n_src)``
+            Source token ids.
+        tgt : array_like of int, shape ``(..., n_tgt)``
+            Target token ids so far (during training: the target shifted right).
+        src_mask : array_like of bool, optional
+            Source key mask, for example ``padding_mask(src_lengths, n_src)`` of shape
+            ``(batch, 1, n_src)``; used by the encoder and by the cross-attention.
+        tgt_mask : array_like of bool, optional
+            Target key mask, for example ``padding_mask(tgt_lengths, n_tgt)``; combined
+            with the causal mask.
+
+        Returns
+        -------
+        numpy.ndarray, shape ``(..., n_tgt, vocab_size)``
+            Row $t$ scores the token that follows target position $t$.
+        """
+        memory = self.encode(src, src_mask)
+        h = self.decode(tgt, memory, tgt_mask=tgt_mask, src_mask=src_mask)
+        return h @ self.embedding.weight.T.astype(h.dtype, copy=False)
+
+
+def _ids_with_positions(name: str, ids: ArrayLike) -> NDArray[Any]:
+    """Check that ``ids`` has a sequence axis (at least 1-D)."""
+    array = np.asarray(ids)
+    if array.ndim < 1:
+        raise ValueError(f"{name} must have shape (..., n): at least one dimension; got a scalar")
+    return array

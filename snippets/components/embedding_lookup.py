@@ -1,0 +1,36 @@
+"""Token embedding: text -> ids -> vectors, drawn as barcodes in embedding.svg."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from llmarch import CharTokenizer, TokenEmbedding
+from llmarch.plotting import save_figure
+
+np.set_printoptions(precision=3, suppress=True)
+rng = np.random.default_rng(0)
+
+text = "to be or not to be"
+tokenizer = CharTokenizer.from_text(text)
+print(tokenizer.vocab_size, repr("".join(tokenizer.chars)))
+
+ids = tokenizer.encode("to be")
+print(ids)
+print(tokenizer.decode(ids))
+
+embedding = TokenEmbedding.init(tokenizer.vocab_size, d_model=16, rng=rng, std=1.0)
+vectors = embedding(ids)
+print(vectors.shape)  # one 16-number vector per character
+
+# An embedding lookup is a one-hot vector times the table, without the multiply.
+one_hot = np.eye(tokenizer.vocab_size)[ids]
+print(np.allclose(one_hot @ embedding.weight, vectors))
+
+# Same token, same vector: both "t"s and both "o"s... of "to be" share rows.
+print(np.array_equal(embedding(tokenizer.encode("o")), vectors[[1]]))
+
+fig, ax = plt.subplots(figsize=(7, 2.6), facecolor="white", layout="constrained")
+ax.imshow(vectors, cmap="Greys", aspect="auto", interpolation="nearest")
+ax.set_yticks(range(len(ids)), labels=[repr(c) for c in "to be"])
+ax.set_xlabel("feature (16 numbers per token)")
+ax.set_title("Each token's embedding, drawn like a barcode")
+save_figure(fig, "embedding.svg")

@@ -1,0 +1,53 @@
+"""A tiny encoder-decoder transformer: who sees whom (attention_patterns.svg)."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from llmarch import CharTokenizer, Transformer, TransformerConfig, causal_mask
+from llmarch.plotting import save_figure
+
+np.set_printoptions(precision=3, suppress=True)
+rng = np.random.default_rng(0)
+
+tokenizer = CharTokenizer.from_text("abcdefghijklmnopqrstuvwxyz ")
+config = TransformerConfig.tiny(vocab_size=tokenizer.vocab_size)
+model = Transformer.init(config, rng, std=0.2)  # random weights, not trained
+print(config.d_model, config.n_heads, config.n_layers, config.norm)
+
+src = tokenizer.encode("the cat sat")  # what the encoder reads
+tgt = tokenizer.encode("le chat")  # what the decoder has written so far
+memory = model.encode(src)
+logits = model(src, tgt)
+print(memory.shape, logits.shape)  # (n_src, d_model), (n_tgt, vocab)
+
+# The decoder is causal: changing its last token leaves earlier rows alone.
+changed = tgt.copy()
+changed[-1] = tokenizer.encode("z")[0]
+print(np.allclose(model(src, changed)[:-1], logits[:-1]))
+
+# Cross-attention lets every target position read the whole source.
+other = tokenizer.encode("the cat ran")
+print((np.abs(model(other, tgt) - logits).max(axis=-1) > 1e-9).all())
+
+# The three attentions of the first layers, head 0.
+x_src = model.embed(src)
+x_tgt = model.embed(tgt)
+enc = model.encoder[0].self_attn.attend(x_src)[1][0]
+dec = model.decoder[0].self_attn.attend(x_tgt, mask=causal_mask(len(tgt)))[1][0]
+cross = model.decoder[0].cross_attn.attend(x_tgt, context=memory)[1][0]
+
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), facecolor="white",
+                         layout="constrained")
+panels = [
+    (enc, "encoder self-attention", src, src),
+    (dec, "decoder masked self-attention", tgt, tgt),
+    (cross, "decoder cross-attention", tgt, src),
+]
+for ax, (w, title, rows, cols) in zip(axes, panels, strict=True):
+    ax.imshow(w, cmap="viridis", vmin=0, vmax=w.max())
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks(range(len(cols)), labels=list(tokenizer.decode(cols)))
+    ax.set_yticks(range(len(rows)), labels=list(tokenizer.decode(rows)))
+    ax.set_xlabel("key")
+    ax.set_ylabel("query")
+save_figure(fig, "attention_patterns.svg")

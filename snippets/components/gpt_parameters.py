@@ -1,0 +1,33 @@
+"""Where the parameters of GPT-2 live, counted exactly (gpt2_parameters.svg)."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from llmarch import GPTConfig, count_parameters, parameter_breakdown
+from llmarch.plotting import save_figure
+
+for name in GPTConfig.presets():
+    config = GPTConfig.preset(name)
+    print(f"{name:<12} {config.n_layers:>2} layers  d_model {config.d_model:>4}  "
+          f"{count_parameters(config):>13,} parameters")
+
+gpt2 = GPTConfig.preset("gpt2")
+parts = parameter_breakdown(gpt2)
+for part, count in parts.items():
+    print(f"{part:<18} {count:>11,}")
+share = parts["token_embedding"] / count_parameters(gpt2)
+ffn_share = parts["feed_forward"] / (parts["feed_forward"] + parts["attention"])
+print(f"token embedding: {share:.0%} of gpt2; feed-forward: {ffn_share:.0%} of a block")
+
+fig, ax = plt.subplots(figsize=(7, 3.4), facecolor="white", layout="constrained")
+names = GPTConfig.presets()
+left = np.zeros(len(names))
+for part in ("token_embedding", "position_embedding", "attention", "feed_forward",
+             "layer_norms"):
+    sizes = np.array([parameter_breakdown(GPTConfig.preset(n))[part] for n in names])
+    ax.barh(names, sizes / 1e6, left=left, label=part.replace("_", " "))
+    left += sizes / 1e6
+ax.invert_yaxis()
+ax.set_xlabel("parameters (millions)")
+ax.legend(loc="lower right", fontsize=8)
+save_figure(fig, "gpt2_parameters.svg")

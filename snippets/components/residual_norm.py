@@ -1,0 +1,51 @@
+"""Pre-LN and post-LN residual blocks, side by side (residual_stream.svg)."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from llmarch import FeedForward, LayerNorm, post_ln_residual, pre_ln_residual
+from llmarch.plotting import save_figure
+
+np.set_printoptions(precision=3, suppress=True)
+rng = np.random.default_rng(0)
+d_model, n_layers = 64, 24
+
+# Layer norm: every position ends up with mean 0 and variance 1.
+x = rng.standard_normal((4, d_model)) * 5 + 3
+normed = LayerNorm.init(d_model)(x)
+print(normed.mean(axis=-1), normed.var(axis=-1))
+
+# With a sublayer that outputs zeros, pre-LN passes x through untouched:
+# its residual path is a clean identity. Post-LN normalises it anyway.
+def zero(h):
+    return np.zeros_like(h)
+
+
+norm = LayerNorm.init(d_model)
+print(np.array_equal(pre_ln_residual(x, zero, norm), x))
+print(np.array_equal(post_ln_residual(x, zero, norm), x))
+
+# A stack of 24 feed-forward sublayers, wrapped both ways.
+ffns = [
+    FeedForward.init(d_model, 4 * d_model, rng, activation="gelu_tanh", std=0.1)
+    for _ in range(n_layers)
+]
+pre, post = x, x
+pre_scale, post_scale = [], []
+for ffn in ffns:
+    pre = pre_ln_residual(pre, ffn, norm)
+    post = post_ln_residual(post, ffn, norm)
+    pre_scale.append(pre.std())
+    post_scale.append(post.std())
+print(f"after {n_layers} layers: pre-LN std {pre_scale[-1]:.2f}, "
+      f"post-LN std {post_scale[-1]:.2f}")
+
+fig, ax = plt.subplots(figsize=(6, 3.4), facecolor="white", layout="constrained")
+layers = np.arange(1, n_layers + 1)
+ax.plot(layers, pre_scale, "o-", label="pre-LN: x + F(LN(x))")
+ax.plot(layers, post_scale, "s-", label="post-LN: LN(x + F(x))")
+ax.set_xlabel("layer")
+ax.set_ylabel("std of the residual stream")
+ax.legend()
+ax.grid(alpha=0.3)
+save_figure(fig, "residual_stream.svg")

@@ -1,0 +1,98 @@
+"""Every page, in the light and in the dark scheme, as a reader's browser shows it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from conftest import SCHEMES, Tour
+
+SERIOUS = {"serious", "critical"}
+
+
+def report(problems: dict[str, list[str]]) -> str:
+    """One readable block per page: the page, then each problem indented under it."""
+    return "\n".join(f"/{page}\n    " + "\n    ".join(items) for page, items in problems.items())
+
+
+def test_every_page_opens_in_the_readers_colour_scheme(tour: Tour):
+    expected = SCHEMES[tour.scheme]
+    problems = {
+        path: [f"HTTP {v.status}, data-md-color-scheme={v.dom.get('scheme')!r}, expected {expected!r}"]
+        for path, v in tour.visits.items()
+        if v.status != 200 or v.dom.get("scheme") != expected
+    }
+    assert not problems, report(problems)
+
+
+def test_no_console_errors(tour: Tour):
+    problems = {path: v.console_errors for path, v in tour.visits.items() if v.console_errors}
+    assert not problems, report(problems)
+
+
+def test_no_request_to_any_other_host(tour: Tour):
+    problems = {path: v.foreign_requests for path, v in tour.visits.items() if v.foreign_requests}
+    assert not problems, report(problems)
+
+
+def test_math_is_typeset(tour: Tour):
+    problems: dict[str, list[str]] = {}
+    for path, v in tour.visits.items():
+        items = [f"LaTeX left as text: {s!r}" for s in v.dom["latex"]]
+        for m in v.dom["maths"]:
+            if not m["mathml"] or "math" not in m["display"]:
+                items.append(f"<math> not rendered as MathML (display: {m['display']}): {m['text']!r}")
+            elif m["visible"] and (m["width"] <= 0 or m["height"] <= 0):
+                items.append(f"<math> has no size ({m['width']}x{m['height']}): {m['text']!r}")
+        if items:
+            problems[path] = items
+    assert not problems, report(problems)
+    assert sum(len(v.dom["maths"]) for v in tour.visits.values()) > 0, "no page has any math"
+
+
+def test_every_figure_loads_and_has_alt_text(tour: Tour):
+    problems: dict[str, list[str]] = {}
+    for path, v in tour.visits.items():
+        items = [f"does not load: {img['src']}" for img in v.dom["images"] if not img["loaded"]]
+        items += [f"no alt text: {img['src']}" for img in v.dom["images"] if not (img["alt"] or "").strip()]
+        if items:
+            problems[path] = items
+    assert not problems, report(problems)
+
+
+def test_internal_links_and_anchors_resolve(tour: Tour, site: Path, base_url: str):
+    # The DOM of every page is already at hand, so resolving its links against the files and
+    # the ids seen is a few lines; a link checker would fetch every page again.
+    ids = {path: set(v.dom["ids"]) for path, v in tour.visits.items()}
+    base = urlsplit(base_url)
+    problems: dict[str, list[str]] = {}
+    for path, v in tour.visits.items():
+        items = []
+        for link in v.dom["links"]:
+            parts = urlsplit(link)
+            if parts.scheme not in {"http", "https"} or parts.netloc != base.netloc:
+                continue  # mailto: and the like; other hosts are for the request test
+            target = unquote(parts.path).removeprefix(base.path)
+            file = site / (target + "index.html" if target.endswith("/") or not target else target)
+            if not file.is_file():
+                items.append(f"broken link: {link}")
+            elif parts.fragment and target in ids and unquote(parts.fragment) not in ids[target]:
+                items.append(f"missing anchor: {link}")
+        if items:
+            problems[path] = items
+    assert not problems, report(problems)
+
+
+def test_axe_finds_no_serious_or_critical_violation(tour: Tour):
+    problems: dict[str, list[str]] = {}
+    for path, v in tour.visits.items():
+        items = []
+        for violation in v.axe:
+            nodes = [n for n in violation["nodes"] if (n["impact"] or violation["impact"]) in SERIOUS]
+            if nodes:
+                where = "; ".join(f"{n['target']} {n['html']}" for n in nodes[:3])
+                more = f" (+{len(nodes) - 3} more)" if len(nodes) > 3 else ""
+                items.append(f"{violation['id']} [{violation['impact']}] {violation['help']}: {where}{more}")
+        if items:
+            problems[path] = items
+    assert not problems, report(problems)

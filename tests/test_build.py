@@ -1,0 +1,126 @@
+"""The strict MkDocs build: it passes, checks snippets, and produces a self-contained site."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sitetools import ROOT, build
+
+# The session's strict build, the `site` fixture, lives in tests/conftest.py (the browser and
+# reproducibility tests use it too).
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_build_verifies_every_snippet(site):
+    assert (site / "index.html").is_file()
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    external = re.compile(r"""<(script|link|img|source|iframe)\b[^>]*\b(src|href)=["'](https?:)?//""", re.IGNORECASE)
+    css_import = re.compile(r"""@import\s+url\(["']?(https?:)?//|url\(["']?https?://""")
+    offenders = [p.relative_to(site) for p in html_pages(site) if external.search(p.read_text())]
+    offenders += [p.relative_to(site) for p in site.rglob("*.css") if css_import.search(p.read_text())]
+    assert not offenders
+
+
+def test_math_is_mathml_and_no_latex_is_left(site):
+    page = (site / "transformers" / "index.html").read_text()
+    assert page.count("<math") >= 5
+    assert "\\(" not in page and "\\[" not in page and "\\frac" not in page.replace("<annotation", "")
+
+
+def test_heatmap_is_generated_and_shown(site):
+    assert (site / "figures" / "attention_heatmap.svg").is_file()
+    page = (site / "transformers" / "index.html").read_text()
+    assert re.search(r'<img alt="[^"]+" src="../figures/attention_heatmap.svg"', page)
+
+
+def test_verified_output_is_on_the_page(site):
+    page = (site / "transformers" / "index.html").read_text()
+    assert "it attends most to cat" in page
+    assert "--8&lt;--" not in page and "--8<--" not in page
+
+
+def test_api_reference_has_the_public_names(site):
+    page = (site / "api" / "index.html").read_text()
+    for name in ("softmax", "scaled_dot_product_attention", "MultiHeadAttention", "causal_mask", "LayerNorm"):
+        assert f'id="llmarch.{name}"' in page
+
+
+def test_hooks_are_not_published(site):
+    assert not (site / "hooks").exists()
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("mkdocs.yml", "docs", "snippets", "llmarch"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, copy / name)
+    return copy
+
+
+def test_a_changed_output_number_fails_the_build(project_copy, tmp_path):
+    snippet = project_copy / "snippets" / "transformers" / "multi_head_attention.py"
+    text = snippet.read_text()
+    snippet.write_text(text.replace("#> output: (5, 8)", "#> output: (5, 9)"))
+    proc = build(project_copy, tmp_path / "site")
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "snippets/transformers/multi_head_attention.py:" in log
+    assert "#> output: (5, 9)" in log
+
+
+def test_an_orphan_snippet_and_a_missing_include_fail_the_build(project_copy, tmp_path):
+    (project_copy / "snippets" / "transformers" / "orphan.py").write_text("print(1)\n#> 1\n")
+    proc = build(project_copy, tmp_path / "site")
+    assert proc.returncode != 0
+    assert "snippets/transformers/orphan.py is not included by any page" in proc.stdout + proc.stderr
+
+    (project_copy / "snippets" / "transformers" / "orphan.py").unlink()
+    page = project_copy / "docs" / "transformers.md"
+    page.write_text(page.read_text() + '\n```python\n--8<-- "transformers/missing.py"\n```\n')
+    proc = build(project_copy, tmp_path / "site2")
+    assert proc.returncode != 0
+    assert "missing.py" in proc.stdout + proc.stderr
+
+
+def test_every_section_page_is_a_notebook_to_read_and_download(site):
+    import nbformat
+    import notebooks
+
+    made = notebooks.section_notebooks()
+    assert "transformers.md" in made
+    for page, nb in made.items():
+        stem = Path(notebooks.notebook_uri(page)).stem
+        rendered = (site / "notebooks" / stem / "index.html").read_text()
+        assert "jp-Notebook" in rendered and 'data-mime-type="text/plain"' in rendered, page  # run: outputs shown
+        assert f'href="{stem}.ipynb" download' in rendered
+        for script in re.findall(r"<script\b[^>]*>(.*?)</script>", rendered, re.DOTALL):
+            assert "://" not in script, f"{page}: a script of its notebook page names another host"
+        downloaded = nbformat.read(site / "notebooks" / stem / f"{stem}.ipynb", as_version=4)
+        nbformat.validate(downloaded)
+        code = [c.source for c in downloaded.cells if c.cell_type == "code"]
+        assert code == [c.source for c in nb.cells if c.cell_type == "code"]
+
+        section = (site / page.removesuffix(".md").removesuffix("index") / "index.html").read_text()
+        assert f'notebooks/{stem}/{stem}.ipynb" download' in section and f'notebooks/{stem}/"' in section
+
+    notebook = (site / "notebooks" / "transformers" / "index.html").read_text()
+    assert notebook.count("<math") >= 5 and "$$" not in notebook
+    assert 'src="../../figures/attention_heatmap.svg"' in notebook
+    assert re.search(r'data-mime-type="text/plain">\s*<pre>it attends most to cat', notebook)  # printed by the kernel
+
+
+def test_a_notebook_cell_error_fails_the_build(project_copy, tmp_path):
+    snippet = project_copy / "snippets" / "transformers" / "softmax_stability.py"
+    snippet.write_text(snippet.read_text() + '\nraise RuntimeError("stop here")\n')
+    proc = build(project_copy, tmp_path / "site")
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "notebooks/transformers.ipynb" in log and "RuntimeError: stop here" in log

@@ -1,0 +1,183 @@
+"""Recorded answers on the pages: a labelled box of sanitised Markdown; a missing recording fails the build."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from llm_answers import answer_box, render_answer
+
+from llmarch.llm import Recording, canonical_request
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = {
+    "transformers.md": "transformers/ask_transformers.py",
+    "components/index.md": "components/ask_components.py",
+    "comparison.md": "comparison/ask_comparison.py",
+}
+
+
+# ---------------------------------------------------------------- untrusted model output
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "<script>alert(1)</script>",
+        "Look: <img src=x onerror=alert(1)>",
+        '<div onmouseover="alert(1)">hover</div>',
+        "[click me](javascript:alert(1))",
+        "[click me](JaVaScRiPt:alert(1))",
+        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "<a href='javascript:alert(1)' onclick='alert(2)'>x</a>",
+        "![tracker](https://example.com/pixel.png)",
+        "<style>body{display:none}</style><iframe src='https://example.com'></iframe>",
+        '| a |\n|---|\n| <svg onload="alert(1)"> |',
+    ],
+)
+def test_model_output_comes_out_inert(answer):
+    out = render_answer(answer)
+    assert not re.search(r"<(script|img|iframe|style|svg|div)\b", out, re.IGNORECASE)
+    assert not re.search(r"\son\w+\s*=", _tags(out), re.IGNORECASE)
+    assert not re.search(r"(javascript|data):", _tags(out), re.IGNORECASE)
+
+
+def _tags(html: str) -> str:
+    """Only the markup of ``html`` (text and escaped text removed)."""
+    return " ".join(re.findall(r"<[^>]*>", html))
+
+
+def test_raw_html_is_shown_as_text_not_dropped():
+    assert render_answer("Use <b>bold</b> & <script>x</script>") == (
+        "<p>Use &lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;</p>"
+    )
+
+
+def test_markdown_is_formatted():
+    out = render_answer(
+        "### Title\n\n**bold** and `code`\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- x\n- y\n\n[ok](https://example.org)"
+    )
+    for piece in ("<h3>Title</h3>", "<strong>bold</strong>", "<code>code</code>", "<table>", "<li>x</li>"):
+        assert piece in out
+    assert '<th style="text-align:left">a</th>' in out
+    assert '<a href="https://example.org" rel="nofollow noopener noreferrer">ok</a>' in out
+
+
+# ---------------------------------------------------------------- the box
+def test_the_box_labels_model_provider_when_excerpt_and_command():
+    recording = Recording(
+        canonical_request("gpt-4o", "q"),
+        "An <b>answer</b>",
+        {
+            "provider": "Azure <OpenAI>",
+            "deployment": "gpt-4o",
+            "served_model": "gpt-4o",
+            "when": "unknown",
+            "how": "recorded from the source notebook, which printed only the first 1000 characters",
+            "complete": False,
+        },
+    )
+    box = answer_box("page/ask.py", recording, "../setup/")
+    assert '<p class="admonition-title">Recorded answer from gpt-4o (excerpt)</p>' in box
+    assert "<strong>Model:</strong> gpt-4o." in box
+    assert "<strong>Provider:</strong> Azure &lt;OpenAI&gt;, deployment gpt-4o." in box
+    assert "<strong>Recorded:</strong> unknown" in box
+    assert "printed only the first 1000 characters" in box
+    assert "<code>llmarch record --refresh snippets/page/ask.py</code>" in box and 'href="../setup/"' in box
+    assert "An &lt;b&gt;answer&lt;/b&gt;" in box
+
+    complete = Recording(recording.request, "x", {**recording.provenance, "complete": True, "served_model": "m-2"})
+    box = answer_box("page/ask.py", complete, None)
+    assert "(complete answer)" in box and "m-2 (asked for gpt-4o)" in box and "excerpt" not in box
+
+
+def test_each_seed_prompt_is_on_its_page_with_its_box():
+    for page, snippet in PAGES.items():
+        text = (ROOT / "docs" / page).read_text()
+        section = text[text.index("## Asking a model") :]
+        include = section.index(f'--8<-- "{snippet}"')
+        assert section.index(f"<!-- llm-answer: {snippet} -->") > include
+        assert "print(connector.get_completion(prompt))" in (ROOT / "snippets" / snippet).read_text()
+
+
+# ---------------------------------------------------------------- a real MkDocs build with the hook
+def _site_project(tmp: Path) -> Path:
+    """A small MkDocs project: the three pages' "Asking a model" sections, the real hook and snippets."""
+    docs = tmp / "docs"
+    for page in PAGES:
+        text = (ROOT / "docs" / page).read_text()
+        section = text[text.index("## Asking a model") :].split("\n## ")[0]
+        (docs / page).parent.mkdir(parents=True, exist_ok=True)
+        (docs / page).write_text(f"# {page}\n\n{section}")
+    (docs / "index.md").write_text("# Home\n")
+    (docs / "setup.md").write_text("# Setup\n")
+    (tmp / "mkdocs.yml").write_text(
+        f"""site_name: t
+strict: true
+theme: {{name: material, font: false}}
+hooks: [{ROOT / "docs" / "hooks" / "llm_answers.py"}]
+markdown_extensions:
+  - admonition
+  - attr_list
+  - md_in_html
+  - tables
+  - toc
+  - pymdownx.superfences
+  - pymdownx.snippets: {{base_path: ["{ROOT / "snippets"}"], check_paths: true}}
+"""
+    )
+    return tmp
+
+
+def _build(project: Path, **env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(project / "site")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_three_answers_render_on_their_pages(tmp_path):
+    project = _site_project(tmp_path)
+    proc = _build(project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    starts = {
+        "transformers": "Sure! Transformers and the attention mechanism",
+        "components": "The Transformer architecture is a powerful framework",
+        "comparison": "Below is a detailed comparison between Transformers, RNNs, and LSTMs",
+    }
+    for name, start in starts.items():
+        page = (project / "site" / name / "index.html").read_text()
+        assert "<!-- llm-answer" not in page
+        box = page[page.index('<div class="admonition quote llm-answer"') :]
+        assert "Recorded answer from gpt-4o (excerpt)" in box
+        assert start in box
+        assert "llmarch record --refresh snippets/" in box and 'href="../setup/"' in box
+    page = (project / "site" / "transformers" / "index.html").read_text()
+    assert "<h3><strong>What is a Transformer?</strong></h3>" in page  # formatted, not raw Markdown
+
+
+def test_a_prompt_with_no_recording_fails_the_strict_build(tmp_path):
+    project = _site_project(tmp_path)
+    empty = tmp_path / "no-recordings"
+    empty.mkdir()
+    proc = _build(project, LLMARCH_RECORDINGS=str(empty))
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "snippets/transformers/ask_transformers.py asks a prompt with no recording" in log
+    assert "llmarch record snippets/transformers/ask_transformers.py" in log
+
+
+def test_a_snippet_that_asks_a_model_needs_a_box(tmp_path):
+    project = _site_project(tmp_path)
+    page = project / "docs" / "comparison.md"
+    page.write_text(re.sub(r"<!-- llm-answer: [^>]+ -->", "", page.read_text()))
+    proc = _build(project)
+    assert proc.returncode != 0
+    assert (
+        "snippets/comparison/ask_comparison.py asks a model, but no page shows its answer" in proc.stdout + proc.stderr
+    )

@@ -1,0 +1,137 @@
+"""Every section page's notebook: made from the page and its snippets, and runs top to bottom in a fresh kernel."""
+
+import json
+import re
+
+import nbformat
+import notebooks
+import pytest
+from nbclient import NotebookClient
+from notebooks import DOCS, KERNEL_NAME, NotebookError, page_to_notebook, section_notebooks, write_kernel_spec
+from snippet_check import SNIPPETS, included_snippets
+
+NOTEBOOKS = section_notebooks()
+IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def markdown_text(nb) -> str:
+    return "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def test_every_page_with_a_snippet_has_a_notebook():
+    pages = {
+        path.relative_to(DOCS).as_posix()
+        for path in DOCS.rglob("*.md")
+        if "hooks" not in path.parts and included_snippets(path.read_text(encoding="utf-8"))
+    }
+    assert set(NOTEBOOKS) == pages
+    assert "transformers.md" in NOTEBOOKS
+    assert "index.md" not in NOTEBOOKS and "api.md" not in NOTEBOOKS  # no snippets, no notebook
+
+
+@pytest.mark.parametrize("page", sorted(NOTEBOOKS))
+def test_code_cells_are_the_snippets_themselves(page):
+    nb = NOTEBOOKS[page]
+    nbformat.validate(nb)
+    cells = code_cells(nb)
+    assert [cell.metadata["snippet"] for cell in cells] == included_snippets((DOCS / page).read_text(encoding="utf-8"))
+    for cell in cells:
+        assert cell.source == (SNIPPETS / cell.metadata["snippet"]).read_text(encoding="utf-8").rstrip("\n")
+    text = markdown_text(nb)
+    assert "--8<--" not in text
+    assert "][llmarch." not in text  # mkdocstrings cross-references became plain code
+    assert not re.search(r"^\s*(!!!|\?\?\?)", text, re.MULTILINE)
+    assert not re.search(r"\]\((?!https?:)[^)]*\.md\b", text)  # no link to a page the notebook does not have
+    assert not any(target.startswith(("figures/", "../")) for target in IMAGE.findall(text))
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """The kernelspec the build uses: this Python, the environment snippets run in."""
+    directory = tmp_path_factory.mktemp("jupyter")
+    spec = json.loads((write_kernel_spec(directory) / "kernel.json").read_text())
+    assert spec["env"].get("LLMARCH_LLM_MODE", "replay") == "replay"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(directory))
+        yield KERNEL_NAME
+
+
+@pytest.mark.parametrize("page", sorted(NOTEBOOKS))
+def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, kernel, tmp_path):
+    nb = nbformat.reads(nbformat.writes(NOTEBOOKS[page]), as_version=4)  # as a reader's file loads
+    NotebookClient(nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for cell in code_cells(nb):
+        assert not [out for out in cell.outputs if out.output_type == "error"], cell.metadata["snippet"]
+        assert any(out.output_type == "stream" for out in cell.outputs), f"{cell.metadata['snippet']} printed nothing"
+    for figure in IMAGE.findall(markdown_text(nb)):
+        if not figure.startswith(("http:", "https:")):
+            assert (tmp_path / figure).is_file(), f"no cell drew {figure}, which a Markdown cell shows"
+
+
+PAGE = """\
+---
+title: A test page
+---
+# A test page
+
+!!! note "Keep in mind"
+    Attention is a **weighted** lookup.
+
+    It has two paragraphs.
+
+Text with [`softmax`][llmarch.softmax], [softmax][], a [page link](other.md#part), an
+[outside link](https://example.org) and a [reference link][ref] that is defined.
+
+[ref]: https://example.org/ref
+
+```python title="snippets/transformers/attention_heatmap.py"
+--8<-- "transformers/attention_heatmap.py"
+```
+
+![A heatmap](../figures/attention_heatmap.svg)
+
+<!-- llm-answer: transformers/ask_transformers.py -->
+
+## Next
+
+```bash
+# a shell block stays a Markdown code block, and its comment is no heading
+pip install llmarch
+```
+"""
+
+
+def test_page_syntax_is_turned_into_plain_notebook_markdown():
+    nb = page_to_notebook(PAGE, "components/test.md", site_name="The guide")
+    kinds = [cell.cell_type for cell in nb.cells]
+    assert kinds == ["markdown", "code", "markdown", "markdown"]
+    first, after, last = (cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert first.startswith("# A test page\n\n> This notebook is the page “A test page” of the guide *The guide*")
+    assert "> **Keep in mind**\n>\n> Attention is a **weighted** lookup.\n>\n> It has two paragraphs." in first
+    assert "Text with `softmax`, softmax, a page link, an\n[outside link](https://example.org)" in first
+    assert "[reference link][ref]" in first and "title: A test page" not in first
+    assert after == "![A heatmap](attention_heatmap.svg)\n\n<!-- llm-answer: transformers/ask_transformers.py -->"
+    assert last.startswith("## Next\n\n```bash\n# a shell block")
+    assert nb.cells[1].metadata == {"snippet": "transformers/attention_heatmap.py"}
+    assert [cell.id for cell in nb.cells] == ["cell-1", "cell-2", "cell-3", "cell-4"]  # the same page, the same file
+    assert nbformat.writes(nb) == nbformat.writes(page_to_notebook(PAGE, "components/test.md", site_name="The guide"))
+
+
+def test_the_rule_and_its_opt_out():
+    assert notebooks.wants_notebook(PAGE)
+    assert not notebooks.wants_notebook("---\nnotebook: false\n---\n" + PAGE.split("---\n", 2)[2])
+    assert not notebooks.wants_notebook("# No snippet\n\n```bash\nmake serve\n```\n")
+    assert notebooks.notebook_uri("transformers.md") == "notebooks/transformers.ipynb"
+    assert notebooks.notebook_uri("components/index.md") == "notebooks/components.ipynb"
+    assert notebooks.notebook_uri("components/masks.md") == "notebooks/components-masks.ipynb"
+
+
+def test_an_include_the_notebook_cannot_show_is_an_error():
+    with pytest.raises(NotebookError, match=r"missing\.py"):
+        page_to_notebook('```python\n--8<-- "transformers/missing.py"\n```\n', "x.md")
+    with pytest.raises(NotebookError, match="outside a code block"):
+        page_to_notebook('# Page\n\n--8<-- "transformers/attention_heatmap.py"\n', "x.md")
