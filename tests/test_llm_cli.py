@@ -138,7 +138,7 @@ def test_check_names_credentials_but_never_their_values_and_pings(server):
     assert "AZURE_OPENAI_API_KEY     found" in proc.stdout
     assert "provider    Azure OpenAI (deployment gpt-4o)" in proc.stdout
     assert "mode        replay (from LLMARCH_LLM_MODE)" in proc.stdout
-    assert "ping         Azure OpenAI answered in" in proc.stdout and "fake-model-1" in proc.stdout
+    assert "ping        Azure OpenAI answered in" in proc.stdout and "fake-model-1" in proc.stdout
     assert KEY not in proc.stdout + proc.stderr and server.url not in proc.stdout
     assert server.requests[0].path == "/openai/deployments/gpt-4o/chat/completions"
 

@@ -47,7 +47,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     connector = LLMConnector()
     print(connector.check())
     if args.ping:
-        print(f"  ping         {connector.ping()}")
+        print(f"  ping        {connector.ping()}")
     return 0
 
 
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except LLMError as exc:
+    except (LLMError, OSError) as exc:  # OSError: e.g. a recordings folder that cannot be written
         print(f"llmarch: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
