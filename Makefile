@@ -8,12 +8,14 @@ EXTRAS ?= test
 export NO_MKDOCS_2_WARNING := 1
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup serve test test-reference lint site snippets clean
+.PHONY: help setup serve test test-reference bench bench-site browser-deps apt-deps lint site snippets clean
 
 help:
 	@echo "make serve     set up, build and serve the site at http://127.0.0.1:8000"
 	@echo "make test      set up and run every check (lint, tests, snippets, strict build)"
 	@echo "make test-reference  check llmarch.GPT against Hugging Face transformers (installs CPU torch)"
+	@echo "make bench     run the benchmarks (installs CPU torch) and write llmarch/data/benchmarks.json"
+	@echo "make bench-site  build time with and without execution, and the weight of every page"
 	@echo "make site      strict build into site/"
 	@echo "make snippets  refresh the #> output lines of snippets after an intentional change"
 	@echo "make clean     remove site/, caches and .venv"
@@ -28,8 +30,35 @@ setup: $(STAMP)
 serve: setup
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-test: setup lint
+test: setup browser-deps lint
 	$(BIN)/pytest
+
+# What the browser tests need besides Python packages, each installed only if missing: Debian's
+# Chromium (Playwright drives it; it never downloads a browser), npm for axe-core, and `ip`
+# (iproute2) for the offline build in a network namespace. apt needs root, as CI is.
+CHROMIUM := /usr/bin/chromium
+AXE      := tests/browser/node_modules/axe-core/axe.min.js
+APT_DEPS  = $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(shell command -v npm),,npm) \
+            $(if $(shell command -v ip),,iproute2)
+
+browser-deps: apt-deps $(AXE)
+
+apt-deps:
+	@if [ -n "$(strip $(APT_DEPS))" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make test needs these Debian packages: $(APT_DEPS) (apt-get install)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_DEPS); \
+	fi
+
+# axe-core from the npm registry, at the version package-lock.json pins (never committed).
+$(AXE): tests/browser/package.json tests/browser/package-lock.json | apt-deps
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Reader-side benchmarks (not tests): build time with and without execution, then the weight of
+# every page of that build. The site is kept in .bench-site/.
+bench-site: setup browser-deps
+	$(BIN)/python bench/build_time.py --keep-site .bench-site
+	$(BIN)/python bench/page_weight.py --site .bench-site
 
 # The reference check: llmarch.GPT against transformers' GPT2LMHeadModel. Its extra (CPU torch,
 # transformers, safetensors) is installed on demand, so `make test` never needs torch.
@@ -42,6 +71,18 @@ $(REF_STAMP): $(STAMP)
 test-reference: $(REF_STAMP)
 	$(BIN)/pytest tests/reference
 
+# The benchmarks: their extra (CPU torch, threadpoolctl) is installed on demand, so
+# `make test` never needs torch. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, set on some
+# machines for older OpenBLAS builds, slow a current one: unset for this command only.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]"
+	touch $@
+
+bench: $(BENCH_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m bench $(CASES)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,4 +94,4 @@ snippets: setup
 	$(BIN)/python docs/hooks/snippet_check.py --update
 
 clean:
-	rm -rf site .pytest_cache .ruff_cache .hypothesis $(VENV)
+	rm -rf site .bench-site tests/browser/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)

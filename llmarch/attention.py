@@ -149,25 +149,24 @@ def _merge_heads(x: Array) -> Array:
 class KVCache:
     r"""The keys and values one self-attention layer has already computed (the KV cache).
 
-        When a model generates one token at a time, the keys and values of earlier tokens never
-        change: only the new token's query, key and value are new. The cache keeps
-        $K_{1..t}$ and $V_{1..t}$ and appends the new rows, so step $t+1$ costs one projection
-        and one row of attention, $O(t)$, instead of recomputing all $t+1$ tokens:
+    When a model generates one token at a time, the keys and values of earlier tokens never
+    change: only the new token's query, key and value are new. The cache keeps
+    $K_{1..t}$ and $V_{1..t}$ and appends the new rows, so step $t+1$ costs one projection
+    and one row of attention, $O(t)$, instead of recomputing all $t+1$ tokens:
 
-        $$K \leftarrow egin{bmatrix} K \ k_{t+1} \end{bmatrix}, \qquad
-        V \leftarrow egin{bmatrix} V \ v_{t+1} \end{bmatrix}, \qquad
-            ext{out}_{t+1} = \mathrm{softmax}\!\left(rac{q_{t+1} K^	op}{\sqrt{d_k}}
-    ight) V$$
+    $$K \leftarrow \begin{bmatrix} K \\ k_{t+1} \end{bmatrix}, \qquad
+    V \leftarrow \begin{bmatrix} V \\ v_{t+1} \end{bmatrix}, \qquad
+    \text{out}_{t+1} = \mathrm{softmax}\!\left(\frac{q_{t+1} K^\top}{\sqrt{d_k}}\right) V$$
 
-        Pass one (empty) cache per layer to [`MultiHeadAttention.attend`][llmarch.MultiHeadAttention.attend]
-        and feed it only the new tokens on each call.
+    Pass one (empty) cache per layer to [`MultiHeadAttention.attend`][llmarch.MultiHeadAttention.attend]
+    and feed it only the new tokens on each call.
 
-        Attributes
-        ----------
-        keys : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
-            Keys of the tokens seen so far, per head; ``None`` while empty.
-        values : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
-            Their values.
+    Attributes
+    ----------
+    keys : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
+        Keys of the tokens seen so far, per head; ``None`` while empty.
+    values : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
+        Their values.
     """
 
     keys: Array | None = None

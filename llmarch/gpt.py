@@ -305,6 +305,13 @@ class GPT:
         Needs the optional ``safetensors`` package: ``pip install "llmarch[weights]"``.
         The tensors are read as NumPy arrays and passed to
         [`from_hf_state_dict`][llmarch.GPT.from_hf_state_dict].
+
+        Raises
+        ------
+        ImportError
+            If ``safetensors`` is not installed (the message says how to install it).
+        FileNotFoundError
+            If ``path`` is not a file.
         """
         try:
             from safetensors.numpy import load_file
@@ -430,6 +437,13 @@ class GPT:
         -------
         numpy.ndarray of int64, shape ``(n + max_new_tokens,)``
             The prompt followed by the new tokens.
+
+        Raises
+        ------
+        ValueError
+            If the prompt is empty or ``n + max_new_tokens`` exceeds ``n_positions`` (the
+            learned position table has no row for later positions), or an argument is out
+            of range.
         """
         prompt = self._check_tokens(tokens)
         max_new_tokens = check_size("max_new_tokens", max_new_tokens)

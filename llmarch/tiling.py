@@ -14,6 +14,9 @@ block, the output is $o / \ell$, the same number plain attention gives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,7 @@ def tiled_attention(
     block_size: int = 128,
     *,
     mask: ArrayLike | None = None,
+    workers: int = 1,
 ) -> Array:
     r"""Attention computed one tile of scores at a time, with an online softmax.
 
@@ -72,6 +76,11 @@ def tiled_attention(
     mask : array_like of bool, optional
         Broadcastable to ``(..., n_q, n_k)``; ``True`` where the query may attend. Combined
         with ``causal`` by logical and. A tile the mask hides entirely is skipped.
+    workers : int, default 1
+        Threads that work on different query blocks at once (each block's rows of the
+        output depend on no other block). Above 1 it needs ``threadpoolctl``
+        (``pip install 'llmarch[fast]'``), which keeps NumPy's BLAS to one thread per worker
+        while the call runs.
 
     Returns
     -------
@@ -83,10 +92,13 @@ def tiled_attention(
     ------
     ValueError
         If a rank is below 2, ``d_k`` or ``n_k`` disagree, the leading dimensions do not
-        broadcast, the mask does not broadcast to the scores, or ``block_size < 1``.
+        broadcast, the mask does not broadcast to the scores, or ``block_size`` or
+        ``workers`` is below 1.
     TypeError
-        If an input is not numeric, the mask is not boolean, ``causal`` is not a bool or
-        ``block_size`` is not an integer.
+        If an input is not numeric, the mask is not boolean, ``causal`` is not a bool, or
+        ``block_size`` or ``workers`` is not an integer.
+    ImportError
+        If ``workers > 1`` and threadpoolctl is not installed.
 
     Notes
     -----
@@ -111,22 +123,27 @@ def tiled_attention(
     if not isinstance(causal, (bool, np.bool_)):
         raise TypeError(f"causal must be a bool; got {type(causal).__name__} {causal!r}")
     block = check_size("block_size", block_size, minimum=1)
+    workers = check_size("workers", workers, minimum=1)
     n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
     allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
 
     dtype = float_dtype(q, k, v)
-    # Scale the queries once, O(n d) work, instead of every score, O(n^2) work.
-    q = q.astype(dtype, copy=False) * dtype.type(1.0 / np.sqrt(q.shape[-1]))
-    k_t = np.swapaxes(k.astype(dtype, copy=False), -1, -2)  # a view: matmul reads it transposed
-    v = v.astype(dtype, copy=False)
-
+    # Scale the queries once, O(n d) work, instead of every score, O(n^2) work. Broadcasting
+    # to the common batch shape makes views, not copies.
+    scale = dtype.type(1.0 / np.sqrt(q.shape[-1]))
+    q = np.broadcast_to(q.astype(dtype, copy=False) * scale, (*batch, n_q, q.shape[-1]))
+    k_t = np.swapaxes(np.broadcast_to(k.astype(dtype, copy=False), (*batch, n_k, k.shape[-1])), -1, -2)
+    v = np.broadcast_to(v.astype(dtype, copy=False), (*batch, n_k, d_v))
     out = np.empty((*batch, n_q, d_v), dtype=dtype)
-    for q_start in range(0, n_q, block):
+
+    def attend(q_start: int) -> None:
+        # One block of queries: its rows of the output depend on no other query block.
         q_stop = min(q_start + block, n_q)
-        k_end = min(n_k, q_stop) if causal else n_k  # causal: keys past the block's last query never count
-        out[..., q_start:q_stop, :] = _attend_query_block(
-            q[..., q_start:q_stop, :], k_t, v, q_start, k_end, block, causal, allowed, out.shape[:-2]
-        )
+        k_end = min(n_k, q_stop) if causal else n_k  # causal: keys after the block's last query never count
+        rows = slice(q_start, q_stop)
+        out[..., rows, :] = _attend_query_block(q[..., rows, :], k_t, v, q_start, k_end, block, causal, allowed)
+
+    _for_each(attend, range(0, n_q, block), workers)
     return out
 
 
@@ -139,10 +156,9 @@ def _attend_query_block(
     block: int,
     causal: bool,
     allowed: NDArray[np.bool_] | None,
-    batch: tuple[int, ...],
 ) -> Array:
-    """The online softmax over key blocks for one block of (already scaled) queries."""
-    n_rows = q_block.shape[-2]
+    """The online softmax over the key blocks, for one block of (already scaled) queries."""
+    *batch, n_rows, _ = q_block.shape
     dtype = q_block.dtype
     minus_inf = dtype.type(-np.inf)
     m = np.full((*batch, n_rows, 1), minus_inf, dtype=dtype)  # running maximum of the scores
@@ -152,26 +168,62 @@ def _attend_query_block(
 
     for k_start in range(0, k_end, block):
         k_stop = min(k_start + block, k_end)
-        tile_mask = None if allowed is None else allowed[..., q_start : q_start + n_rows, k_start:k_stop]
-        if causal and k_stop - 1 > q_start:  # the tile crosses the diagonal: hide keys after each query
-            below_diagonal = np.arange(k_start, k_stop) <= q_positions
-            tile_mask = below_diagonal if tile_mask is None else tile_mask & below_diagonal
-        if tile_mask is not None and not tile_mask.any():
+        hidden = None if allowed is None else ~allowed[..., q_start : q_start + n_rows, k_start:k_stop]
+        if causal and k_stop - 1 > q_start:  # the tile crosses the diagonal: hide the keys after each query
+            after_query = np.arange(k_start, k_stop) > q_positions
+            hidden = after_query if hidden is None else hidden | after_query
+        if hidden is not None and hidden.all():
             continue  # nothing in this tile may be attended to
 
         s = q_block @ k_t[..., k_start:k_stop]  # this tile's scores, (..., n_rows, tile)
-        if tile_mask is not None:
-            s = np.where(tile_mask, s, minus_inf)
+        if hidden is not None:
+            np.copyto(s, minus_inf, where=hidden)
 
         m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
         # A row with no allowed key so far has m_new = -inf; shifting it by 0 instead keeps
         # exp(-inf - (-inf)) = NaN out: its exponentials are then exactly 0.
         shift = np.where(m_new == minus_inf, dtype.type(0), m_new)
-        p = np.exp(s - shift)  # unnormalised weights of this tile, all <= 1
         alpha = np.exp(m - shift)  # rescales what was summed against the old maximum
+        # p = exp(s - shift), the tile's unnormalised weights (all <= 1), computed in place:
+        # the tile is the one large array here, so no second copy of it is made.
+        p = np.exp(np.subtract(s, shift, out=s), out=s)
         ell = alpha * ell + p.sum(axis=-1, keepdims=True)
         o = alpha * o + p @ v[..., k_start:k_stop, :]
         m = m_new
 
     # Divide once at the end; a row that never saw an allowed key keeps o = 0 and ell = 0.
     return o / np.where(ell == 0, dtype.type(1), ell)
+
+
+def _for_each(attend: Callable[[int], None], starts: range, workers: int) -> None:
+    """Run ``attend`` on every query block: in turn, or on ``workers`` threads."""
+    if workers == 1 or len(starts) < 2:
+        for start in starts:
+            attend(start)
+        return
+    # NumPy releases the GIL inside its loops, so threads do run on several cores. Each
+    # thread's matrix products must then stay on one core: a BLAS that also splits every
+    # small product over all cores fights the threads for them and runs many times slower.
+    with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        # Later query blocks see more keys under a causal mask: start them first, so the
+        # threads finish together.
+        for future in [pool.submit(attend, start) for start in reversed(starts)]:
+            future.result()
+
+
+def _one_blas_thread() -> AbstractContextManager[Any]:
+    """Limit NumPy's BLAS to one thread (process-wide) for the duration of the ``with`` block."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        raise ImportError(
+            "tiled_attention(workers > 1) needs threadpoolctl to keep BLAS to one thread per worker: "
+            "pip install 'llmarch[fast]'"
+        ) from None
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+_controller: Any = None

@@ -351,7 +351,7 @@ class Transformer:
 
         ``src_mask`` (bool) broadcasts to ``(..., n_src, n_src)``: ``padding_mask(lengths, n_src)``.
         """
-        x = self.embed(_ids_with_positions("src", src))
+        x = self.embed(_sequence_ids("src", src))
         for layer in self.encoder:
             x = layer(x, mask=src_mask)
         return x if self.encoder_norm is None else self.encoder_norm(x)
@@ -369,7 +369,7 @@ class Transformer:
         ``tgt_mask`` (target padding) is combined with the causal mask; ``src_mask``
         (source padding) hides padded memory positions from the cross-attention.
         """
-        x = self.embed(_ids_with_positions("tgt", tgt))
+        x = self.embed(_sequence_ids("tgt", tgt))
         for layer in self.decoder:
             x = layer(x, memory, self_mask=tgt_mask, memory_mask=src_mask)
         return x if self.decoder_norm is None else self.decoder_norm(x)
@@ -407,7 +407,7 @@ class Transformer:
         return h @ self.embedding.weight.T.astype(h.dtype, copy=False)
 
 
-def _ids_with_positions(name: str, ids: ArrayLike) -> NDArray[Any]:
+def _sequence_ids(name: str, ids: ArrayLike) -> NDArray[Any]:
     """Check that ``ids`` has a sequence axis (at least 1-D)."""
     array = np.asarray(ids)
     if array.ndim < 1:

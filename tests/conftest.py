@@ -6,10 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sitetools import ROOT, build
-
-# Point this at an already built site to iterate on the browser tests without a rebuild.
-PREBUILT = "LLMARCH_TEST_SITE"
+from sitetools import PREBUILT, ROOT, build
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
+# Point this at an already built site to iterate on the browser tests without a rebuild.
+PREBUILT = "LLMARCH_TEST_SITE"
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 HOST = "127.0.0.1"
@@ -95,6 +97,11 @@ def page_paths(site: Path) -> list[str]:
         rel = html.relative_to(site).as_posix()
         paths.append(rel.removesuffix("index.html") if html.name == "index.html" else rel)
     return paths
+
+
+def page_file(path: str) -> str:
+    """The file behind a page path of :func:`page_paths`: ``"api/"`` -> ``"api/index.html"``."""
+    return path + "index.html" if path.endswith("/") or not path else path
 
 
 def is_local(url: str) -> bool:

@@ -118,9 +118,23 @@ def test_every_section_page_is_a_notebook_to_read_and_download(site):
 
 
 def test_a_notebook_cell_error_fails_the_build(project_copy, tmp_path):
+    for page in (project_copy / "docs").rglob("*.md"):  # only one notebook, so the error must be its own
+        if page.name != "transformers.md":
+            page.write_text("---\nnotebook: false\n---\n" + page.read_text())
     snippet = project_copy / "snippets" / "transformers" / "softmax_stability.py"
     snippet.write_text(snippet.read_text() + '\nraise RuntimeError("stop here")\n')
     proc = build(project_copy, tmp_path / "site")
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
-    assert "notebooks/transformers.ipynb" in log and "RuntimeError: stop here" in log
+    assert "Error reading page 'notebooks/transformers.ipynb'" in log
+    assert "An error occurred while executing the following cell" in log and "stop here" in log
+
+
+def test_api_reference_lists_every_public_name():
+    import llmarch
+    import llmarch.llm
+
+    api = (ROOT / "docs" / "api.md").read_text()
+    missing = [f"llmarch.{n}" for n in llmarch.__all__ if f"::: llmarch.{n}\n" not in api]
+    missing += [f"llmarch.llm.{n}" for n in llmarch.llm.__all__ if f"::: llmarch.llm.{n}\n" not in api]
+    assert not missing, f"add these to docs/api.md: {missing}"

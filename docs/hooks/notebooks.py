@@ -22,7 +22,8 @@ error fails the build), renders it as a page ``notebooks/<name>/`` and copies th
   empty folder of its own where it runs; outside ``docs/``, so ``mkdocs serve`` does not rebuild in a loop.
 * ``on_page_markdown``: a line under each section page's title links to its notebook.
 * ``on_page_content``, on a notebook page: math as MathML, figures from ``figures/``, no script that
-  loads from another host (nbconvert adds MathJax and mermaid from a CDN), a download button, and no
+  loads from another host (nbconvert adds MathJax and mermaid from a CDN), nbconvert's inlined
+  JupyterLab CSS moved to one shared file (``on_post_build`` writes it), a download button, and no
   second copy of the prose in the search index.
 
 ``tests/test_notebooks.py`` makes every notebook with :func:`section_notebooks` and runs each with
@@ -31,19 +32,28 @@ nbclient in a fresh kernel.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import os
 import posixpath
 import re
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import material
 import nbformat
+from bs4 import BeautifulSoup, NavigableString
+from ipykernel.kernelspec import write_kernel_spec as ipykernel_write_kernel_spec
 from mathml import render as render_math
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, InclusionLevel
+from mkdocs.utils import get_relative_url
+from mkdocs.utils.meta import get_data
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from snippet_check import INCLUDE, ROOT, SNIPPETS, snippet_env
 
@@ -73,8 +83,6 @@ class NotebookError(ValueError):
 # ---------------------------------------------------------------- page -> notebook
 def wants_notebook(markdown: str) -> bool:
     """The rule: a page that includes at least one snippet gets a notebook, unless ``notebook: false``."""
-    from mkdocs.utils.meta import get_data
-
     body, meta = get_data(markdown)
     return meta.get("notebook", True) is not False and bool(INCLUDE.search(body))
 
@@ -208,8 +216,6 @@ def page_to_notebook(
     markdown: str, page_uri: str, snippets: Path = SNIPPETS, site_name: str | None = None
 ) -> nbformat.NotebookNode:
     """The notebook of the page ``page_uri`` (relative to ``docs/``) whose Markdown is ``markdown``."""
-    from mkdocs.utils.meta import get_data
-
     body, _ = get_data(markdown)
     definitions = {m["ref"].strip().lower() for m in _REFERENCE_DEFINITION.finditer(body)}
     cells: list[nbformat.NotebookNode] = []
@@ -278,12 +284,8 @@ def write_kernel_spec(directory: Path) -> Path:
     Put ``directory`` first on ``JUPYTER_PATH`` to use it: a kernelspec ``python3`` elsewhere (in the
     user's folder, say) may run another Python, which may lack ``llmarch``.
     """
-    from ipykernel.kernelspec import write_kernel_spec as ipykernel_write_kernel_spec
-
     target = directory / "kernels" / KERNEL_NAME
     if target.exists():
-        import shutil
-
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     display_name = f"Python {sys.version_info.major}.{sys.version_info.minor} (llmarch docs)"
@@ -293,7 +295,7 @@ def write_kernel_spec(directory: Path) -> Path:
 # ---------------------------------------------------------------- the MkDocs hook
 log = logging.getLogger("mkdocs.hooks.notebooks")
 _tmp: dict[str, tempfile.TemporaryDirectory[str]] = {}
-_state: dict[str, Any] = {"notebooks": {}, "pages": {}}
+_state: dict[str, Any] = {"notebooks": {}, "pages": {}, "css": {}}
 
 
 def _workdir() -> Path:
@@ -309,23 +311,11 @@ def on_config(config: Any, **_: Any) -> Any:
     return config
 
 
-try:
-    from mkdocs.plugins import event_priority
-except ImportError:  # pragma: no cover - only when imported without MkDocs installed
-
-    def event_priority(priority: float) -> Any:
-        return lambda f: f
-
-
 @event_priority(50)  # before mkdocs-jupyter's on_files, which turns the .ipynb files into pages
 def on_files(files: Any, config: Any) -> Any:
-    import shutil
-
-    from mkdocs.structure.files import File, InclusionLevel
-
     build = _workdir() / "build"
     shutil.rmtree(build, ignore_errors=True)
-    _state["notebooks"], _state["pages"] = {}, {}
+    _state["notebooks"], _state["pages"], _state["css"] = {}, {}, {}
     for file in list(files.documentation_pages()):
         if not file.src_uri.endswith(".md") or file.inclusion.is_excluded():
             continue
@@ -373,8 +363,6 @@ def on_page_markdown(markdown: str, page: Any, files: Any, **_: Any) -> str:
     uri = _state["pages"].get(page.file.src_uri)
     if uri is None:
         return markdown
-    from mkdocs.utils import get_relative_url
-
     name = posixpath.basename(uri)
     rendered = get_relative_url(uri, page.file.src_uri)
     download = html.escape(get_relative_url(_download_uri(files, uri), page.url))
@@ -393,16 +381,12 @@ _MATH = re.compile(r"\$\$(?P<block>.+?)\$\$|\$(?P<inline>[^$]+?)\$", re.DOTALL)
 
 def _icon(name: str) -> str:
     """A Material for MkDocs icon, read from the installed theme (as its own templates include it)."""
-    import material
-
     path = Path(material.__file__).parent / "templates" / ".icons" / "material" / f"{name}.svg"
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def _math_to_arithmatex(soup: Any, cell: Any) -> None:
     """Mark the ``$...$`` / ``$$...$$`` that nbconvert left in a Markdown cell the way arithmatex does."""
-    from bs4 import NavigableString
-
     for text in list(cell.find_all(string=_MATH)):
         if type(text) is not NavigableString or text.find_parent(["code", "pre", "script", "style"]):
             continue
@@ -445,13 +429,17 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     section = _state["notebooks"].get(page.file.src_uri)
     if section is None:
         return html_text
-    from bs4 import BeautifulSoup
-    from mkdocs.utils import get_relative_url
-
     soup = BeautifulSoup(html_text, "html.parser")
     for script in soup.find_all("script"):
         if _is_remote_or_mathjax(script):
             script.decompose()
+    # nbconvert inlines over 500 kB of JupyterLab CSS in every notebook page: serve it once, as a file.
+    styles = [style for style in soup.find_all("style") if not style.find_parent(class_="jupyter-wrapper")]
+    css = "\n".join(style.get_text() for style in styles)
+    css_uri = f"assets/notebooks/{hashlib.sha256(css.encode()).hexdigest()[:16]}.css"
+    _state["css"][css_uri] = css
+    for style in styles:
+        style.decompose()
     for cell in soup.select("div.jp-RenderedMarkdown"):
         _math_to_arithmatex(soup, cell)
         for img in cell.find_all("img", src=True):
@@ -466,6 +454,7 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     back = html.escape(get_relative_url(section_page.url, page.url))
     title = html.escape(section_page.page.title if section_page.page else section)
     header = (
+        f'<link rel="stylesheet" href="{html.escape(get_relative_url(css_uri, page.url))}">\n'
         f'<a href="{download}" download title="Download {name}" class="md-content__button md-icon">'
         f"{_icon('download')}</a>\n"
         f'<p class="llmarch-notebook-note">The page <a href="{back}">{title}</a> as a Jupyter notebook, run '
@@ -475,3 +464,9 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     page.meta["search"] = {"exclude": True}  # the section page itself is in the index
     page.title = f"{page.title} (notebook)"
     return header + render_math(str(soup), uri)
+
+
+def on_post_build(config: Any, **_: Any) -> None:
+    """Write the notebook pages' stylesheet (the same for every page, so one file)."""
+    for uri, css in _state["css"].items():
+        _parent(Path(config.site_dir) / uri).write_text(css, encoding="utf-8")

@@ -12,21 +12,27 @@ rng = np.random.default_rng(0)
 text = "to be or not to be"
 tokenizer = CharTokenizer.from_text(text)
 print(tokenizer.vocab_size, repr("".join(tokenizer.chars)))
+#> 7 ' benort'
 
 ids = tokenizer.encode("to be")
 print(ids)
+#> [6 4 0 1 2]
 print(tokenizer.decode(ids))
+#> to be
 
 embedding = TokenEmbedding.init(tokenizer.vocab_size, d_model=16, rng=rng, std=1.0)
 vectors = embedding(ids)
 print(vectors.shape)  # one 16-number vector per character
+#> (5, 16)
 
 # An embedding lookup is a one-hot vector times the table, without the multiply.
 one_hot = np.eye(tokenizer.vocab_size)[ids]
 print(np.allclose(one_hot @ embedding.weight, vectors))
+#> True
 
-# Same token, same vector: both "t"s and both "o"s... of "to be" share rows.
+# Same token, same vector, wherever it appears.
 print(np.array_equal(embedding(tokenizer.encode("o")), vectors[[1]]))
+#> True
 
 fig, ax = plt.subplots(figsize=(7, 2.6), facecolor="white", layout="constrained")
 ax.imshow(vectors, cmap="Greys", aspect="auto", interpolation="nearest")

@@ -13,21 +13,25 @@ tokenizer = CharTokenizer.from_text("abcdefghijklmnopqrstuvwxyz ")
 config = TransformerConfig.tiny(vocab_size=tokenizer.vocab_size)
 model = Transformer.init(config, rng, std=0.2)  # random weights, not trained
 print(config.d_model, config.n_heads, config.n_layers, config.norm)
+#> 32 4 2 post
 
 src = tokenizer.encode("the cat sat")  # what the encoder reads
 tgt = tokenizer.encode("le chat")  # what the decoder has written so far
 memory = model.encode(src)
 logits = model(src, tgt)
 print(memory.shape, logits.shape)  # (n_src, d_model), (n_tgt, vocab)
+#> (11, 32) (7, 27)
 
 # The decoder is causal: changing its last token leaves earlier rows alone.
 changed = tgt.copy()
 changed[-1] = tokenizer.encode("z")[0]
 print(np.allclose(model(src, changed)[:-1], logits[:-1]))
+#> True
 
 # Cross-attention lets every target position read the whole source.
 other = tokenizer.encode("the cat ran")
 print((np.abs(model(other, tgt) - logits).max(axis=-1) > 1e-9).all())
+#> True
 
 # The three attentions of the first layers, head 0.
 x_src = model.embed(src)

@@ -33,4 +33,6 @@ for block in model.blocks:
 logits = model.ln_f(x) @ model.wte.weight.T
 
 print(logits.shape)  # one row of scores per position
+#> (11, 31)
 print(np.allclose(logits, model.logits(ids), atol=1e-5))
+#> True

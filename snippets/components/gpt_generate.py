@@ -17,10 +17,14 @@ prompt = tokenizer.encode("the cat ")
 with_cache = model.generate(prompt, max_new_tokens=20)
 without = model.generate(prompt, max_new_tokens=20, use_cache=False)
 print(repr(tokenizer.decode(with_cache)))
+#> 'the cat cccccccdacdajjjacccc'
 print(np.array_equal(with_cache, without))
+#> True
 
 # Sampling: temperature and top-k, reproducible with a seeded generator.
-for temperature in (0.5, 1.5):
+for temperature in (0.8, 2.0):
     tokens = model.generate(prompt, max_new_tokens=20, temperature=temperature,
                             top_k=5, rng=np.random.default_rng(1))
     print(temperature, repr(tokenizer.decode(tokens)))
+    #> 0.8 'the cat cccjacccccdajjjccccc'
+    #> 2.0 'the cat cjajccjjj?jccjjcccaj'

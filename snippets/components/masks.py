@@ -35,7 +35,8 @@ print(both[0].astype(int))
 #>  [1 1 1 0 0]
 #>  [1 1 1 0 0]]
 
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), facecolor="white", layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), facecolor="white",
+                         layout="constrained")
 panels = [
     (causal, "causal"),
     (np.broadcast_to(padding[0], (n, n)), "padding (3 real tokens)"),
@@ -44,7 +45,6 @@ panels = [
 for ax, (mask, title) in zip(axes, panels, strict=True):
     ax.imshow(mask, cmap="Greys_r", vmin=0, vmax=1)
     ax.set_title(title)
-    ax.set_xlabel("key")
+    ax.set_xlabel("key (white: may attend)")
     ax.set_ylabel("query")
-fig.suptitle("White: may attend. Black: masked.")
 save_figure(fig, "masks.svg")

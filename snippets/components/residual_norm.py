@@ -13,7 +13,8 @@ d_model, n_layers = 64, 24
 # Layer norm: every position ends up with mean 0 and variance 1.
 x = rng.standard_normal((4, d_model)) * 5 + 3
 normed = LayerNorm.init(d_model)(x)
-print(normed.mean(axis=-1), normed.var(axis=-1))
+print(normed.mean(axis=-1).round(6) + 0.0, normed.var(axis=-1).round(6))
+#> [0. 0. 0. 0.] [1. 1. 1. 1.]
 
 # With a sublayer that outputs zeros, pre-LN passes x through untouched:
 # its residual path is a clean identity. Post-LN normalises it anyway.
@@ -23,7 +24,9 @@ def zero(h):
 
 norm = LayerNorm.init(d_model)
 print(np.array_equal(pre_ln_residual(x, zero, norm), x))
+#> True
 print(np.array_equal(post_ln_residual(x, zero, norm), x))
+#> False
 
 # A stack of 24 feed-forward sublayers, wrapped both ways.
 ffns = [
@@ -39,6 +42,7 @@ for ffn in ffns:
     post_scale.append(post.std())
 print(f"after {n_layers} layers: pre-LN std {pre_scale[-1]:.2f}, "
       f"post-LN std {post_scale[-1]:.2f}")
+#> after 24 layers: pre-LN std 6.72, post-LN std 1.00
 
 fig, ax = plt.subplots(figsize=(6, 3.4), facecolor="white", layout="constrained")
 layers = np.arange(1, n_layers + 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from conftest import SCHEMES, Tour
+from pagetour import SCHEMES, Tour
 
 SERIOUS = {"serious", "critical"}
 

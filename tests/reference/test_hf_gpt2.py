@@ -77,11 +77,12 @@ def numpy_state(module: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 def loaded_models(hf_model: GPT2LMHeadModel, tmp_path: Path) -> dict[str, GPT]:
-    """The same weights three ways: with the `transformer.` prefix, without, and through a .safetensors file."""
+    """The same weights four ways: with the `transformer.` prefix, without, as torch tensors, and from a file."""
     path = tmp_path / "model.safetensors"
     save_file(numpy_state(hf_model.transformer), str(path))  # GPT2Model names, like the published file
     return {
         "prefixed": GPT.from_hf_state_dict(numpy_state(hf_model), CONFIG),
+        "torch tensors": GPT.from_hf_state_dict(hf_model.state_dict(), CONFIG),
         "bare": GPT.from_hf_state_dict(numpy_state(hf_model.transformer), CONFIG),
         "safetensors": GPT.from_safetensors(path, CONFIG),
     }

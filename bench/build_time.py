@@ -1,0 +1,70 @@
+"""Build time: the full strict build against the same build with execution switched off.
+
+    python bench/build_time.py [--repeat N] [--keep-site DIR]     (``make bench-site`` runs it)
+
+Both builds are ``mkdocs build --strict`` of this checkout, each in a fresh process, side by side
+in one run (alternating, so a busy machine slows both alike). The second sets
+``LLMARCH_SKIP_EXECUTION=1``: no snippet runs (``docs/hooks/snippet_check.py``) and no notebook
+is executed, while every other part of the build (pages, include and orphan checks, links,
+MathML, the API reference, search) still runs. The target: the full build takes at most 3 times
+as long. A benchmark that prints a table, not a test that fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the shared site helpers
+
+from sitetools import ROOT, build
+
+SKIP_EXECUTION = "LLMARCH_SKIP_EXECUTION"  # honoured by docs/hooks/snippet_check.py and the notebooks
+TARGET = 3.0
+MODES = {"full (snippets and notebooks run)": {}, "execution off": {SKIP_EXECUTION: "1"}}
+
+
+def timed_build(site: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = build(ROOT, site, env=env)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"the build failed ({env or 'full'}):\n{proc.stdout}{proc.stderr}")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=1, help="pairs of builds (default 1)")
+    parser.add_argument("--keep-site", type=Path, help="leave the last full build here (for page_weight.py)")
+    args = parser.parse_args(argv)
+
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    with tempfile.TemporaryDirectory(prefix="llmarch-build-time-") as tmp:
+        for run in range(args.repeat):
+            for mode, env in MODES.items():
+                site = Path(tmp) / f"site-{run}-{len(times[mode])}-{bool(env)}"
+                times[mode].append(timed_build(site, env))
+                print(f"  run {run + 1}/{args.repeat}: {mode}: {times[mode][-1]:.1f} s", file=sys.stderr)
+                if not env and args.keep_site:
+                    shutil.rmtree(args.keep_site, ignore_errors=True)
+                    shutil.copytree(site, args.keep_site)
+
+    full, off = (statistics.median(t) for t in times.values())
+    width = max(map(len, MODES))
+    print(f"{'strict build':<{width}}  {'runs':>4}  {'median':>8}  {'all runs (s)'}")
+    for mode, values in times.items():
+        runs = ", ".join(f"{v:.1f}" for v in values)
+        print(f"{mode:<{width}}  {len(values):>4}  {statistics.median(values):>7.1f}s  {runs}")
+    ratio = full / off
+    print(f"ratio full / execution off: {ratio:.2f}x (target <= {TARGET:.0f}x: {'ok' if ratio <= TARGET else 'OVER'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

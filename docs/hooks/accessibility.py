@@ -1,0 +1,32 @@
+"""Accessibility fixes to the built HTML that neither the theme's configuration nor CSS can make.
+
+Each one answers a rule of axe-core, which the browser tests (``tests/browser/``) run on every
+page in both colour schemes:
+
+* ``aria-dialog-name``: Material's search overlay has ``role="dialog"`` but no name; it gets
+  ``aria-label="Search"``.
+* ``scrollable-region-focusable``: a wide display formula (``div.arithmatex``, which scrolls
+  sideways, see ``docs/stylesheets/extra.css``) and a notebook's code cell
+  (``div.highlight-ipynb``) must be reachable by keyboard to be scrolled; they get
+  ``tabindex="0"``. Material does the same for its own code blocks.
+
+A rewrite only adds attributes that are missing, so a theme that fixes one upstream is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SEARCH_DIALOG = re.compile(r'<div class="md-search" data-md-component="search" role="dialog"(?![^>]*aria-label)')
+_SCROLLERS = re.compile(r'<div class="(?:arithmatex|highlight-ipynb[^"]*)"(?![^>]*tabindex)')
+
+
+def fix(html: str) -> str:
+    """``html`` with the missing accessible names and keyboard stops added."""
+    html = _SEARCH_DIALOG.sub(lambda m: m[0] + ' aria-label="Search"', html)
+    return _SCROLLERS.sub(lambda m: m[0] + ' tabindex="0"', html)
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return fix(output)

@@ -1,0 +1,40 @@
+"""The KV cache: what it stores, how it grows, and that it changes the cost but not the tokens."""
+
+import numpy as np
+
+from llmarch import GPT, GPTConfig, KVCache
+
+config = GPTConfig(vocab_size=256, n_positions=512, d_model=128, n_layers=4, n_heads=4)
+model = GPT.init(config, np.random.default_rng(0))
+prompt = np.random.default_rng(1).integers(0, config.vocab_size, 16)
+
+# One cache per layer. The prompt goes in once; after that, each step feeds one token.
+caches = [KVCache() for _ in model.blocks]
+h = model.hidden_states(prompt, caches)
+print("after the prompt:", caches[0].keys.shape, "(heads, tokens, d_head)")
+#> after the prompt: (4, 16, 32) (heads, tokens, d_head)
+next_token = np.argmax(h[-1] @ model.wte.weight.T)
+h = model.hidden_states([next_token], caches)
+print("after one step:  ", caches[0].keys.shape, "- the step computed", h.shape[0], "new row")
+#> after one step:   (4, 17, 32) - the step computed 1 new row
+
+# generate() does exactly this; without the cache it recomputes the whole text every step.
+new = 256
+with_cache = model.generate(prompt, new, use_cache=True)
+without = model.generate(prompt, new, use_cache=False)
+print("same tokens:", np.array_equal(with_cache, without))
+#> same tokens: True
+
+# The work, counted in token positions pushed through the model:
+n = len(prompt)
+print("with the cache:   ", n + (new - 1))
+#> with the cache:    271
+print("without the cache:", sum(range(n, n + new)))
+#> without the cache: 36736
+
+# The price is memory: keys and values of every layer, kept for the whole text.
+gpt2 = GPTConfig.preset("gpt2")
+per_token = 2 * gpt2.n_layers * gpt2.d_model * 4  # keys and values, float32
+print(f"GPT-2 small keeps {per_token / 1024:.0f} KiB per token, "
+      f"{per_token * gpt2.n_positions / 2**20:.0f} MiB for its {gpt2.n_positions}-token context")
+#> GPT-2 small keeps 72 KiB per token, 72 MiB for its 1024-token context
