@@ -54,6 +54,8 @@ def weigh(site: Path) -> dict[str, dict[str, int]]:
                         continue  # data: URLs are inside a file already counted; nothing else is allowed
                     name = unquote(urlsplit(url).path).removeprefix(urlsplit(base_url).path)
                     file = site / page_file(name) if not name or name.endswith("/") else site / name
+                    if not file.is_file():
+                        continue  # a 404: nothing was downloaded (the browser tests report it)
                     data = file.read_bytes()
                     sizes[KINDS.get(file.suffix, "other")] += len(data)
                     sizes["gzip"] += len(gzip.compress(data, mtime=0))

@@ -102,12 +102,17 @@ def discover() -> dict[str, Case]:
 
 # ----------------------------------------------------------------------------- timing
 def time_side_by_side(
-    functions: dict[str, Callable[[], object]], *, repeats: int = 7, warmup: int = 1
+    functions: dict[str, Callable[[], object]],
+    *,
+    repeats: int = 7,
+    warmup: int = 1,
+    outputs: dict[str, object] | None = None,
 ) -> dict[str, float]:
     """Median seconds of each function, the runs interleaved so that all see the same machine.
 
     Round ``r`` runs the functions in an order rotated by ``r``, so a burst of load from
-    elsewhere (the machine has 2 cores and may be shared) falls on all of them alike.
+    elsewhere (the machine has 2 cores and may be shared) falls on all of them alike. If
+    ``outputs`` is given, it receives what each function returned on its last run.
     """
     for run in functions.values():
         for _ in range(warmup):
@@ -118,8 +123,10 @@ def time_side_by_side(
     for r in range(repeats):
         for name in names[r % len(names) :] + names[: r % len(names)]:
             start = time.perf_counter()
-            functions[name]()
+            output = functions[name]()
             times[name].append(time.perf_counter() - start)
+            if outputs is not None:
+                outputs[name] = output
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -153,8 +160,8 @@ def _blas() -> dict[str, Any]:
     return {"library": "not found by threadpoolctl"}
 
 
-def environment() -> dict[str, Any]:
-    """The machine and software a measurement ran on, and when."""
+def environment(needs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The machine and software a measurement ran on, and when (torch only if the case uses it)."""
     env: dict[str, Any] = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": _cpu_model(),
@@ -166,7 +173,7 @@ def environment() -> dict[str, Any]:
         "environment_variables": {name: os.environ.get(name) for name in OPENBLAS_VARIABLES},
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
-    if "torch" in sys.modules:
+    if "torch" in needs and "torch" in sys.modules:
         torch = sys.modules["torch"]
         env["torch"] = torch.__version__
         env["torch_threads"] = torch.get_num_threads()
@@ -181,7 +188,7 @@ def run_case(c: Case, quick: bool) -> dict[str, Any]:
         raise SystemExit(f"case {c.name!r} needs {', '.join(missing)}: run `make bench` (installs llmarch[bench])")
     for module in c.needs:
         importlib.import_module(module)
-    env = environment()
+    env = environment(c.needs)
     result = c.run(quick)
     env["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(f"\n== {c.name}: {result.title}")
@@ -225,15 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     if set_variables:
         print(f"note: {set_variables} set; `make bench` unsets them for its own process")
 
-    data: dict[str, Any] = {"format": 1, "cases": {}}
-    if args.output.exists():
-        data = json.loads(args.output.read_text(encoding="utf-8"))
-    for name in chosen:
-        data["cases"][name] = run_case(cases[name], args.quick)
-
+    measured = {name: run_case(cases[name], args.quick) for name in chosen}
     if args.no_write or args.quick:
         print("\n(results not written: --no-write or --quick)")
         return 0
+    # Read the file only now, so that cases another run wrote meanwhile are kept.
+    data: dict[str, Any] = {"format": 1, "cases": {}}
+    if args.output.exists():
+        data = json.loads(args.output.read_text(encoding="utf-8"))
+    data["cases"].update(measured)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -102,9 +102,11 @@ def tiled_attention(
 
     Notes
     -----
-    Besides the inputs and the output, the memory used is one tile of scores and the
-    running $m$, $\ell$ and $o$ for one block of queries, per head: $O(B^2 + B d_v)$
-    with $B$ = ``block_size``, instead of the $O(n_q n_k)$ of plain attention.
+    Besides the inputs, the scaled queries and the output, the memory used is one tile of
+    scores and the running $m$, $\ell$ and $o$ of one block of queries, per head and per
+    worker: $O(B^2 + B d_v)$ with $B$ = ``block_size``, instead of the $O(n_q n_k)$ of plain
+    attention. Under ``causal=True`` the query block starting at row $i$ visits only the
+    key blocks up to its last query, so about half the tiles are never computed.
     """
     q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
     k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
@@ -187,8 +189,10 @@ def _attend_query_block(
         # p = exp(s - shift), the tile's unnormalised weights (all <= 1), computed in place:
         # the tile is the one large array here, so no second copy of it is made.
         p = np.exp(np.subtract(s, shift, out=s), out=s)
-        ell = alpha * ell + p.sum(axis=-1, keepdims=True)
-        o = alpha * o + p @ v[..., k_start:k_stop, :]
+        ell *= alpha  # ell = alpha * ell + sum(p), in place
+        ell += p.sum(axis=-1, keepdims=True)
+        o *= alpha  # o = alpha * o + p @ v, in place
+        o += p @ v[..., k_start:k_stop, :]
         m = m_new
 
     # Divide once at the end; a row that never saw an allowed key keeps o = 0 and ell = 0.

@@ -2,6 +2,8 @@
 
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,10 @@ from llmarch import (
     count_parameters,
     scaled_dot_product_attention,
 )
+from llmarch.benchmarks import load_benchmarks
 from llmarch.complexity import dependence, growth_order, max_path_length, multiply_adds, sequential_steps
 from llmarch.gradients import finite_difference_jacobians, gradient_norms, input_jacobians
+from llmarch.plotting import line_chart
 from llmarch.sizing import GPT2_TABLE, GPT3_TABLE, PublishedSize
 from llmarch.sliding_window import sliding_window_attention
 
@@ -290,3 +294,31 @@ def test_summary_lists_the_names_each_page_imports():
                 imported |= {name.strip() for name in names.split(",")}
         imported.discard("save_figure")  # on every page with a figure
         assert listed == imported, f"{page}: summary lists {sorted(listed)}, snippets import {sorted(imported)}"
+
+
+# ---------------------------------------------------------------- the figure helper and the benchmark case
+
+
+def test_line_chart_draws_one_curve_per_series():
+    fig = line_chart([1, 2, 4], {"a": [1, 2, 3], "b": [3, 2, 1]}, logx=True, logy=True)
+    assert len(fig.axes[0].get_lines()) == 2
+    with pytest.raises(ValueError, match=r"series\['a'\] must have the shape of x"):
+        line_chart([1, 2, 4], {"a": [1, 2]})
+    with pytest.raises(ValueError, match="series must hold at least one curve"):
+        line_chart([1, 2], {})
+
+
+def test_the_wall_time_case_runs_and_its_results_are_shipped():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "recurrent_vs_attention", "--quick", "--no-write"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    case = load_benchmarks()["recurrent_vs_attention"]
+    for column in ("n", "RNN ms", "LSTM ms", "attn ms"):  # what snippets/comparison/wall_time.py reads
+        assert len(case.column(column)) == len(case.rows) >= 3
+    assert case.environment["cpu"] and case.environment["date"]

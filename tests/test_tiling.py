@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 from collections.abc import Callable
 
@@ -215,3 +216,31 @@ def test_bad_shapes_are_named(shapes, error, match):
 def test_non_numeric_input_is_a_type_error():
     with pytest.raises(TypeError, match="q must be a real numeric array"):
         tiled_attention(np.ones((2, 2), dtype=complex), np.ones((2, 2)), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_workers_give_the_same_output(causal):
+    rng = np.random.default_rng(10)
+    q, k, v = random_qkv(rng, (2, 3), 300, 300, 16, 16)
+    mask = rng.random((2, 1, 300, 300)) < 0.7
+    one = tiled_attention(q, k, v, causal=causal, block_size=64, mask=mask)
+    np.testing.assert_array_equal(tiled_attention(q, k, v, causal=causal, block_size=64, mask=mask, workers=3), one)
+
+
+def test_workers_must_be_a_positive_integer():
+    q, k, v = random_qkv(np.random.default_rng(11), (), 4, 5)
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        tiled_attention(q, k, v, workers=0)
+    with pytest.raises(TypeError, match="workers must be an integer"):
+        tiled_attention(q, k, v, workers=2.0)
+
+
+def test_workers_without_threadpoolctl_say_what_to_install(monkeypatch):
+    import llmarch.tiling
+
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # as if it were not installed
+    monkeypatch.setattr(llmarch.tiling, "_controller", None)
+    q, k, v = random_qkv(np.random.default_rng(12), (), 300, 300)
+    with pytest.raises(ImportError, match=r"pip install 'llmarch\[fast\]'"):
+        tiled_attention(q, k, v, block_size=64, workers=2)
+    assert tiled_attention(q, k, v, block_size=64).shape == (300, 8)  # one worker needs nothing more

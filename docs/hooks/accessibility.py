@@ -30,3 +30,8 @@ def fix(html: str) -> str:
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
     return fix(output)
+
+
+def on_post_template(output_content: str, template_name: str, config: Any) -> str:
+    """The theme's static pages, such as 404.html, are not pages to MkDocs: fix them too."""
+    return fix(output_content) if template_name.endswith(".html") else output_content

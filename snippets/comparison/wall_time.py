@@ -7,20 +7,20 @@ from llmarch.plotting import line_chart, save_figure
 # file shipped in the package, with the machine it ran on.
 result = load_benchmarks()["recurrent_vs_attention"]
 print(result.title)
-#> one forward pass over n positions, batch 1, d 512, 8 heads, float32 (NumPy, CPU)
+#> one forward pass over n positions, batch 1, d 512, 8 heads, float32 (NumPy, 1 CPU thread)
 print(result.machine())
-#> AMD EPYC, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, 2 threads); measured 2026-11-28 18:48 UTC
+#> AMD EPYC, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, 2 threads); measured 2026-11-28 19:06 UTC
 environment = result.environment
 print("load average before and after:", environment["load_average_before"], environment["load_average_after"])
-#> load average before and after: [4.87, 5.96, 5.98] [6.98, 6.84, 6.36]
+#> load average before and after: [1.66, 4.59, 5.71] [4.5, 4.93, 5.78]
 print(result.table())
 #>    n  RNN ms  LSTM ms  attn ms  attn/RNN  RNN GFLOP/s  LSTM GFLOP/s  attn GFLOP/s
 #> ----  ------  -------  -------  --------  -----------  ------------  ------------
-#>   16    1.07     3.77    0.721     0.672         15.6          17.8          47.3
-#>   64    3.23     12.5      1.7     0.527         20.8          21.4          83.7
-#>  256    12.4     47.1     6.31     0.507         21.6          22.8           106
-#> 1024     241     8438      866       3.6         4.46          0.51          4.96
-#> 2048     412    20683     2919      7.08         5.21          0.42          4.41
+#>   16    1.01     9.29     1.09      1.08         16.6          7.22          31.3
+#>   64    7.63     30.6     2.62     0.343         8.79          8.79          54.5
+#>  256    27.8      133     19.6     0.705         9.65           8.1          34.2
+#> 1024     110      725      246      2.23         9.76          5.92          17.5
+#> 2048     284     1518     2453      8.63         7.56          5.66          5.25
 
 fig = line_chart(
     result.column("n"),

@@ -104,10 +104,15 @@ def new_context(browser: Any, scheme: str, **options: Any) -> tuple[Any, list[st
     return context, foreign
 
 
+def _console_text(msg: Any) -> str:
+    where = msg.location.get("url") if msg.location else ""
+    return f"{msg.text} ({where})" if where else msg.text
+
+
 def visit(context: Any, foreign: list[str], url: str, path: str, axe_source: str) -> Visit:
     record = Visit(path)
     page = context.new_page()
-    page.on("console", lambda msg: record.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: record.console_errors.append(_console_text(msg)) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: record.console_errors.append(f"uncaught: {exc}"))
     page.on("websocket", lambda ws: None if is_local(ws.url) else record.foreign_requests.append(ws.url))
     before = len(foreign)
