@@ -37,6 +37,7 @@ def tiled_attention(
     causal: bool = False,
     block_size: int = 128,
     *,
+    key_block_size: int = 512,
     mask: ArrayLike | None = None,
     workers: int = 1,
 ) -> Array:
@@ -44,7 +45,7 @@ def tiled_attention(
 
     Gives the same output as :func:`llmarch.scaled_dot_product_attention` (to float
     rounding) but never forms the ``(n_q, n_k)`` score matrix: only one
-    ``(block_size, block_size)`` tile of scores per head exists at a time.
+    ``(block_size, key_block_size)`` tile of scores per head exists at a time.
 
     For each block of queries, the key blocks $t = 1, 2, \dots$ update the running row
     maximum $m$, the running sum $\ell$ and the running output $o$:
@@ -71,8 +72,11 @@ def tiled_attention(
         :func:`llmarch.causal_mask` gives when ``n_q == n_k``). Key blocks that lie wholly
         above the diagonal are skipped, not computed and then masked.
     block_size : int, default 128
-        Number of queries and of keys in one tile. ``n_q`` and ``n_k`` need not be
-        multiples of it; the last block is shorter.
+        Number of queries in one tile. ``n_q`` need not be a multiple of it; the last
+        block is shorter.
+    key_block_size : int, default 512
+        Number of keys in one tile; ``n_k`` need not be a multiple of it either. Longer
+        tiles make each NumPy call do more work for the same memory per query.
     mask : array_like of bool, optional
         Broadcastable to ``(..., n_q, n_k)``; ``True`` where the query may attend. Combined
         with ``causal`` by logical and. A tile the mask hides entirely is skipped.
@@ -92,11 +96,11 @@ def tiled_attention(
     ------
     ValueError
         If a rank is below 2, ``d_k`` or ``n_k`` disagree, the leading dimensions do not
-        broadcast, the mask does not broadcast to the scores, or ``block_size`` or
-        ``workers`` is below 1.
+        broadcast, the mask does not broadcast to the scores, or ``block_size``,
+        ``key_block_size`` or ``workers`` is below 1.
     TypeError
         If an input is not numeric, the mask is not boolean, ``causal`` is not a bool, or
-        ``block_size`` or ``workers`` is not an integer.
+        ``block_size``, ``key_block_size`` or ``workers`` is not an integer.
     ImportError
         If ``workers > 1`` and threadpoolctl is not installed.
 
@@ -104,9 +108,9 @@ def tiled_attention(
     -----
     Besides the inputs, the scaled queries and the output, the memory used is one tile of
     scores and the running $m$, $\ell$ and $o$ of one block of queries, per head and per
-    worker: $O(B^2 + B d_v)$ with $B$ = ``block_size``, instead of the $O(n_q n_k)$ of plain
-    attention. Under ``causal=True`` the query block starting at row $i$ visits only the
-    key blocks up to its last query, so about half the tiles are never computed.
+    worker: $O(B_q B_k + B_q d_v)$ with $B_q$ = ``block_size`` and $B_k$ = ``key_block_size``,
+    instead of the $O(n_q n_k)$ of plain attention. Under ``causal=True`` each query block
+    visits the keys only up to its last query, so about half the tiles are never computed.
     """
     q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
     k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
@@ -125,6 +129,7 @@ def tiled_attention(
     if not isinstance(causal, (bool, np.bool_)):
         raise TypeError(f"causal must be a bool; got {type(causal).__name__} {causal!r}")
     block = check_size("block_size", block_size, minimum=1)
+    key_block = check_size("key_block_size", key_block_size, minimum=1)
     workers = check_size("workers", workers, minimum=1)
     n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
     allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
@@ -143,7 +148,7 @@ def tiled_attention(
         q_stop = min(q_start + block, n_q)
         k_end = min(n_k, q_stop) if causal else n_k  # causal: keys after the block's last query never count
         rows = slice(q_start, q_stop)
-        out[..., rows, :] = _attend_query_block(q[..., rows, :], k_t, v, q_start, k_end, block, causal, allowed)
+        out[..., rows, :] = _attend_query_block(q[..., rows, :], k_t, v, q_start, k_end, key_block, causal, allowed)
 
     _for_each(attend, range(0, n_q, block), workers)
     return out
@@ -155,7 +160,7 @@ def _attend_query_block(
     v: Array,
     q_start: int,
     k_end: int,
-    block: int,
+    key_block: int,
     causal: bool,
     allowed: NDArray[np.bool_] | None,
 ) -> Array:
@@ -168,8 +173,8 @@ def _attend_query_block(
     o = np.zeros((*batch, n_rows, v.shape[-1]), dtype=dtype)  # running sum of exp(score - m) * value
     q_positions = np.arange(q_start, q_start + n_rows)[:, None]
 
-    for k_start in range(0, k_end, block):
-        k_stop = min(k_start + block, k_end)
+    for k_start in range(0, k_end, key_block):
+        k_stop = min(k_start + key_block, k_end)
         hidden = None if allowed is None else ~allowed[..., q_start : q_start + n_rows, k_start:k_stop]
         if causal and k_stop - 1 > q_start:  # the tile crosses the diagonal: hide the keys after each query
             after_query = np.arange(k_start, k_stop) > q_positions
@@ -179,7 +184,10 @@ def _attend_query_block(
 
         s = q_block @ k_t[..., k_start:k_stop]  # this tile's scores, (..., n_rows, tile)
         if hidden is not None:
-            np.copyto(s, minus_inf, where=hidden)
+            # Only the columns from the first hidden key on need touching (under a causal
+            # mask, the few that cross the diagonal).
+            first = int(np.argmax(hidden.any(axis=tuple(range(hidden.ndim - 1)))))
+            np.copyto(s[..., first:], minus_inf, where=hidden[..., first:])
 
         m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
         # A row with no allowed key so far has m_new = -inf; shifting it by 0 instead keeps

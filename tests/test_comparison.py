@@ -1,5 +1,6 @@
 """The comparison page's evidence: Jacobians, counted costs, the baselines, the published model sizes."""
 
+import ast
 import math
 import re
 import subprocess
@@ -289,9 +290,10 @@ def test_summary_lists_the_names_each_page_imports():
         source = (ROOT / "docs" / page).read_text()
         imported = set()
         for include in re.findall(r'--8<-- "([^"]+)"', source):
-            snippet = (ROOT / "snippets" / include).read_text()
-            for names in re.findall(r"^from llmarch[.\w]* import (.+)$", snippet, re.MULTILINE):
-                imported |= {name.strip() for name in names.split(",")}
+            tree = ast.parse((ROOT / "snippets" / include).read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "llmarch":
+                    imported |= {alias.name for alias in node.names}
         imported.discard("save_figure")  # on every page with a figure
         assert listed == imported, f"{page}: summary lists {sorted(listed)}, snippets import {sorted(imported)}"
 

@@ -47,12 +47,15 @@ def plain(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool = False, mas
     d_k=st.integers(1, 9),
     d_v=st.integers(1, 9),
     block_size=st.integers(1, 48),
+    key_block_size=st.integers(1, 48),
     causal=st.booleans(),
     masked=st.sampled_from([None, "keys", "full"]),
     dtype=st.sampled_from([np.float32, np.float64]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_tiled_equals_plain_on_random_shapes(batch, n_q, n_k, d_k, d_v, block_size, causal, masked, dtype, seed):
+def test_tiled_equals_plain_on_random_shapes(
+    batch, n_q, n_k, d_k, d_v, block_size, key_block_size, causal, masked, dtype, seed
+):
     rng = np.random.default_rng(seed)
     q, k, v = random_qkv(rng, batch, n_q, n_k, d_k, d_v, dtype)
     mask = None
@@ -60,7 +63,7 @@ def test_tiled_equals_plain_on_random_shapes(batch, n_q, n_k, d_k, d_v, block_si
         mask = rng.random((*batch, 1, n_k)) < 0.6
     elif masked == "full":
         mask = rng.random((*batch, n_q, n_k)) < 0.4
-    out = tiled_attention(q, k, v, causal=causal, block_size=block_size, mask=mask)
+    out = tiled_attention(q, k, v, causal=causal, block_size=block_size, key_block_size=key_block_size, mask=mask)
     expected = plain(q, k, v, causal, mask)
     assert out.dtype == dtype
     assert out.shape == expected.shape == (*batch, n_q, d_v)
@@ -70,15 +73,15 @@ def test_tiled_equals_plain_on_random_shapes(batch, n_q, n_k, d_k, d_v, block_si
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
-    ("n", "block_size"),
-    [(256, 128), (300, 128), (130, 64), (1, 128), (100, 1000), (257, 16)],
-    ids=["multiple", "ragged", "ragged-one-extra", "single-token", "block-larger-than-n", "many-small-blocks"],
+    ("n", "block_size", "key_block_size"),
+    [(256, 128, 128), (300, 128, 512), (1100, 128, 512), (130, 64, 64), (1, 128, 512), (100, 999, 999), (257, 16, 48)],
+    ids=["square", "ragged", "ragged-keys", "ragged-one-extra", "single-token", "block-larger-than-n", "small-blocks"],
 )
 @pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
-def test_tiled_equals_plain_at_model_sizes(n, block_size, causal, dtype):
+def test_tiled_equals_plain_at_model_sizes(n, block_size, key_block_size, causal, dtype):
     rng = np.random.default_rng(n + block_size)
-    q, k, v = random_qkv(rng, (2, 3), n, n, d_k=64, d_v=64, dtype=dtype)
-    out = tiled_attention(q, k, v, causal=causal, block_size=block_size)
+    q, k, v = random_qkv(rng, (1, 2), n, n, d_k=64, d_v=64, dtype=dtype)
+    out = tiled_attention(q, k, v, causal=causal, block_size=block_size, key_block_size=key_block_size)
     np.testing.assert_allclose(out, plain(q, k, v, causal), rtol=0, atol=TOLERANCE[dtype])
 
 
@@ -141,7 +144,7 @@ def test_causal_skips_the_blocks_above_the_diagonal():
     q, k, v = random_qkv(rng, (2,), n, n)
     poisoned = v.copy()
     poisoned[:, 2 * block :] = np.nan
-    out = tiled_attention(q, k, poisoned, causal=True, block_size=block)
+    out = tiled_attention(q, k, poisoned, causal=True, block_size=block, key_block_size=block)
     np.testing.assert_allclose(out[:, : 2 * block], plain(q, k, v, causal=True)[:, : 2 * block], rtol=0, atol=1e-5)
 
 
@@ -152,7 +155,7 @@ def test_a_tile_the_mask_hides_entirely_is_skipped():
     mask[:20, 20:] = False  # the top-right tile, for block_size 20
     poisoned = v.copy()
     poisoned[20:] = np.nan
-    out = tiled_attention(q, k, poisoned, block_size=20, mask=mask)
+    out = tiled_attention(q, k, poisoned, block_size=20, key_block_size=20, mask=mask)
     np.testing.assert_allclose(out[:20], plain(q, k, v, mask=mask)[:20], rtol=0, atol=1e-5)
 
 
@@ -168,14 +171,16 @@ def peak_bytes(run: Callable[[], object]) -> int:
 
 def test_memory_grows_like_n_times_block_not_n_squared():
     rng = np.random.default_rng(8)
-    block, d = 64, 16
+    block, key_block, d = 64, 256, 16
     peaks = {}
     for n in (1024, 4096):
         q, k, v = random_qkv(rng, (), n, n, d, d, np.float64)
-        peaks[n] = peak_bytes(lambda q=q, k=k, v=v: tiled_attention(q, k, v, causal=True, block_size=block))
+        peaks[n] = peak_bytes(
+            lambda q=q, k=k, v=v: tiled_attention(q, k, v, causal=True, block_size=block, key_block_size=key_block)
+        )
         # The scaled queries, the output and a few tile-sized arrays; nothing of size n^2.
-        assert peaks[n] < 8 * (4 * n * d + 8 * block * block), peaks[n]
-        assert peaks[n] < 8 * n * n / 20
+        assert peaks[n] < 8 * (4 * n * d + 4 * block * key_block), peaks[n]
+    assert peaks[4096] < 8 * 4096 * 4096 / 50  # a fiftieth of one n x n float64 matrix
     assert peaks[4096] < 4.5 * peaks[1024]  # 4x the length, about 4x the memory (not 16x)
 
     q, k, v = random_qkv(rng, (), 1024, 1024, d, d, np.float64)
@@ -188,6 +193,7 @@ def test_memory_grows_like_n_times_block_not_n_squared():
         ({"causal": 1}, TypeError, "causal must be a bool"),
         ({"block_size": 0}, ValueError, "block_size must be an integer >= 1"),
         ({"block_size": 2.5}, TypeError, "block_size must be an integer"),
+        ({"key_block_size": 0}, ValueError, "key_block_size must be an integer >= 1"),
         ({"mask": np.ones((4, 5), dtype=int)}, TypeError, "mask must be a boolean array"),
         ({"mask": np.ones((3, 4), dtype=bool)}, ValueError, "mask must broadcast"),
     ],
@@ -223,8 +229,9 @@ def test_workers_give_the_same_output(causal):
     rng = np.random.default_rng(10)
     q, k, v = random_qkv(rng, (2, 3), 300, 300, 16, 16)
     mask = rng.random((2, 1, 300, 300)) < 0.7
-    one = tiled_attention(q, k, v, causal=causal, block_size=64, mask=mask)
-    np.testing.assert_array_equal(tiled_attention(q, k, v, causal=causal, block_size=64, mask=mask, workers=3), one)
+    kwargs = {"causal": causal, "block_size": 64, "key_block_size": 96, "mask": mask}
+    one = tiled_attention(q, k, v, **kwargs)
+    np.testing.assert_array_equal(tiled_attention(q, k, v, **kwargs, workers=3), one)
 
 
 def test_workers_must_be_a_positive_integer():

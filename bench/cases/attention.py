@@ -104,7 +104,7 @@ def attention(quick: bool) -> Result:
         notes=[
             "torch: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True) on the CPU, "
             "its fused kernel, on all cores; tiled: llmarch.tiled_attention(q, k, v, causal=True, workers=<cores>) "
-            "with its default block size; "
+            "with its default tile shape; "
             "plain: llmarch.scaled_dot_product_attention with llmarch.causal_mask(n).",
             "Times are medians of 7 interleaved runs after one warm-up. GFLOP/s count the useful work only: "
             "q.k and p.v for each of the n(n+1)/2 allowed pairs, 4 * d_head * heads * n(n+1)/2 operations.",

@@ -18,6 +18,7 @@ error fails the build), renders it as a page ``notebooks/<name>/`` and copies th
 * ``on_config``: writes a kernelspec for the Python that runs the build (``ipykernel``'s own writer),
   with the environment snippets run in (``LLMARCH_LLM_MODE=replay``, ``MPLBACKEND=Agg``, ...), into a
   temporary folder put first on ``JUPYTER_PATH``; ``mkdocs.yml`` names it as mkdocs-jupyter's kernel.
+  ``LLMARCH_SKIP_EXECUTION=1`` (build timing only) renders the notebooks without running them.
 * ``on_files`` (before mkdocs-jupyter's): writes the notebooks into that temporary folder, each in an
   empty folder of its own where it runs; outside ``docs/``, so ``mkdocs serve`` does not rebuild in a loop.
 * ``on_page_markdown``: a line under each section page's title links to its notebook.
@@ -47,7 +48,7 @@ from typing import Any
 
 import material
 import nbformat
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import BeautifulSoup, Comment, NavigableString
 from ipykernel.kernelspec import write_kernel_spec as ipykernel_write_kernel_spec
 from mathml import render as render_math
 from mkdocs.plugins import event_priority
@@ -55,7 +56,7 @@ from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 from mkdocs.utils.meta import get_data
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from snippet_check import INCLUDE, ROOT, SNIPPETS, snippet_env
+from snippet_check import INCLUDE, ROOT, SNIPPETS, skip_execution, snippet_env
 
 DOCS = ROOT / "docs"
 NOTEBOOKS = "notebooks"  # where the notebook pages go in the site
@@ -308,6 +309,9 @@ def on_config(config: Any, **_: Any) -> Any:
     write_kernel_spec(_workdir())
     paths = [str(_workdir()), *[p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if skip_execution() and jupyter is not None:  # timing only (bench/build_time.py): render, do not run
+        jupyter.config["execute"] = False
     return config
 
 
@@ -433,6 +437,8 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     for script in soup.find_all("script"):
         if _is_remote_or_mathjax(script):
             script.decompose()
+    for comment in soup.find_all(string=lambda text: isinstance(text, Comment), recursive=False):
+        comment.extract()  # "Load mathjax" and the like, left over; the cells' own comments stay
     # nbconvert inlines over 500 kB of JupyterLab CSS in every notebook page: serve it once, as a file.
     styles = [style for style in soup.find_all("style") if not style.find_parent(class_="jupyter-wrapper")]
     css = "\n".join(style.get_text() for style in styles)
@@ -457,10 +463,18 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
         f'<link rel="stylesheet" href="{html.escape(get_relative_url(css_uri, page.url))}">\n'
         f'<a href="{download}" download title="Download {name}" class="md-content__button md-icon">'
         f"{_icon('download')}</a>\n"
+    )
+    note = BeautifulSoup(
         f'<p class="llmarch-notebook-note">The page <a href="{back}">{title}</a> as a Jupyter notebook, run '
         f'from top to bottom while the site was built. <a href="{download}" download>Download {name}</a> '
-        "to run it yourself.</p>\n"
+        "to run it yourself.</p>",
+        "html.parser",
     )
+    h1 = soup.find("h1")
+    if h1 is not None:
+        h1.insert_after(note)
+    else:
+        soup.insert(0, note)
     page.meta["search"] = {"exclude": True}  # the section page itself is in the index
     page.title = f"{page.title} (notebook)"
     return header + render_math(str(soup), uri)

@@ -1,4 +1,7 @@
-"""Ask gpt-4o the source notebook's third question. Without credentials, the recorded answer is replayed."""
+"""Ask gpt-4o the source notebook's third question.
+
+Without credentials, the recorded answer is replayed.
+"""
 
 from llmarch.llm import LLMConnector
 

@@ -5,7 +5,11 @@ from functools import partial
 import numpy as np
 
 from llmarch import LSTM, RNN, MultiHeadAttention
-from llmarch.gradients import finite_difference_jacobians, gradient_norms, input_jacobians
+from llmarch.gradients import (
+    finite_difference_jacobians,
+    gradient_norms,
+    input_jacobians,
+)
 from llmarch.plotting import line_chart, save_figure
 
 np.set_printoptions(precision=2)
@@ -30,13 +34,14 @@ x = rng.standard_normal((16, d))
 for name, layer in layers.items():
     exact = input_jacobians(layer, x)
     nudged = finite_difference_jacobians(partial(outputs, layer), x)
-    print(f"{name + ':':<21} exact = nudged: {np.allclose(exact, nudged, rtol=1e-5, atol=1e-8)}")
+    agree = np.allclose(exact, nudged, rtol=1e-5, atol=1e-8)
+    print(f"{name + ':':<21} exact = nudged: {agree}")
     #> RNN:                  exact = nudged: True
     #> LSTM, forget bias 1:  exact = nudged: True
     #> LSTM, forget bias 3:  exact = nudged: True
     #> self-attention:       exact = nudged: True
 
-# ||d y_n / d x_(n-k)|| for k = 0 .. n-1, averaged (geometrically) over 8 random sequences.
+# ||d y_n / d x_(n-k)|| for k = 0 .. n-1, over 8 random sequences (geometric mean).
 sequences = rng.standard_normal((8, n, d))
 reach = {
     name: np.exp(np.mean([np.log(gradient_norms(layer, s)) for s in sequences], axis=0))

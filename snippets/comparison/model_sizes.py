@@ -3,28 +3,37 @@
 from llmarch import GPTConfig, count_parameters
 from llmarch.sizing import GPT2_TABLE, GPT3_TABLE
 
+
+def difference(counted, row):
+    return f"{counted / row.published_parameters - 1:+.1%}"
+
+
 # GPT-2 (Radford et al. 2019): the released models, named by their published sizes.
-print(f"{'GPT-2':<12} {'published':>9} {'counted':>15} {'difference':>10}")
+columns = "{:<12} {:>9} {:>15} {:>10}"
+print(columns.format("GPT-2", "published", "counted", "difference"))
 #> GPT-2        published         counted difference
 for row in GPT2_TABLE:
     counted = count_parameters(GPTConfig.preset(row.name))
-    print(f"{row.name:<12} {row.n_params:>9} {counted:>15,} {counted / row.published_parameters - 1:>+10.1%}")
+    published = row.n_params
+    print(columns.format(row.name, published, f"{counted:,}", difference(counted, row)))
     #> gpt2              117M     124,439,808      +6.4%
     #> gpt2-medium       345M     354,823,168      +2.8%
     #> gpt2-large        762M     774,030,080      +1.6%
     #> gpt2-xl          1542M   1,557,611,200      +1.0%
 
-# GPT-3 (Brown et al. 2020, Table 2.1), every row as printed: n_ctx = 2048, vocabulary 50257.
+# GPT-3 (Brown et al. 2020, Table 2.1), every row as printed. All eight models have
+# a context of n_ctx = 2048 tokens and GPT-2's vocabulary of 50257.
 columns = "{:<12} {:>9} {:>3} {:>7} {:>3} {:>6} {:>9} {:>15} {:>6}"
-print("\n" + columns.format("GPT-3", "published", "L", "d_model", "h", "d_head", "h*d_head", "counted", "diff"))
+heading = ("GPT-3", "published", "L", "d_model", "h", "d_head", "h*d_head", "counted")
+print("\n" + columns.format(*heading, "diff"))
 #>
 #> GPT-3        published   L d_model   h d_head  h*d_head         counted   diff
 for row in GPT3_TABLE:
     counted = count_parameters(row.config())
     product = f"{row.n_heads * row.d_head}{'' if row.heads_consistent else ' !'}"
-    difference = f"{counted / row.published_parameters - 1:+.1%}"
-    sizes = (row.n_layers, row.d_model, row.n_heads, row.d_head)
-    print(columns.format(row.name, row.n_params, *sizes, product, f"{counted:,}", difference))
+    published = (row.n_params, row.n_layers, row.d_model, row.n_heads, row.d_head)
+    counts = (product, f"{counted:,}", difference(counted, row))
+    print(columns.format(row.name, *published, *counts))
     #> GPT-3 Small       125M  12     768  12     64       768     125,226,240  +0.2%
     #> GPT-3 Medium      350M  24    1024  16     64      1024     355,871,744  +1.7%
     #> GPT-3 Large       760M  24    1536  16     96      1536     760,300,032  +0.0%
@@ -41,8 +50,8 @@ for row in GPT3_TABLE:
         other = row.n_heads * row.d_head
         counted = count_parameters(row.config(d_model=other))
         print(
-            f"{row.name}: with d_model = {row.n_heads} x {row.d_head} = {other} it would have {counted:,}"
-            f" ({counted / row.published_parameters - 1:+.1%} from {row.n_params})"
+            f"{row.name}: with d_model = {row.n_heads} x {row.d_head} = {other},"
+            f" {counted:,} parameters ({difference(counted, row)} from {row.n_params})"
         )
-        #> GPT-3 XL: with d_model = 24 x 128 = 3072 it would have 2,879,554,560 (+121.5% from 1.3B)
-        #> GPT-3 13B: with d_model = 40 x 128 = 5120 it would have 12,853,386,240 (-1.1% from 13.0B)
+        #> GPT-3 XL: with d_model = 24 x 128 = 3072, 2,879,554,560 parameters (+121.5% from 1.3B)
+        #> GPT-3 13B: with d_model = 40 x 128 = 5120, 12,853,386,240 parameters (-1.1% from 13.0B)

@@ -12,7 +12,7 @@ rnn = RNN.init(d, d, rng)
 lstm = LSTM.init(d, d, rng)
 attention = MultiHeadAttention.init(d, 4, rng)
 
-# All three read a batch of 2 sequences of 10 vectors and return one vector per position.
+# All three read a batch of 2 sequences of 10 vectors; one output per position.
 x = rng.standard_normal((2, 10, d))
 outputs, h_last = rnn(x)
 print("RNN:      ", outputs.shape, "final state", h_last.shape)
@@ -22,8 +22,9 @@ print("LSTM:     ", lstm(x)[0].shape)
 print("attention:", attention(x).shape)
 #> attention: (2, 10, 16)
 
-# The recurrent layers' forward pass calls `step` once per position, each call waiting for the
-# previous state. Attention computes every position with the same few matrix products.
+# A recurrent layer's forward pass calls `step` once per position, and each call
+# waits for the previous state. Attention computes all positions with the same few
+# matrix products.
 lengths = 2 ** np.arange(3, 11)
 steps = {
     "RNN": [sequential_steps(rnn, int(n)) for n in lengths],

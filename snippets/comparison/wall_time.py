@@ -1,18 +1,20 @@
-"""Wall time of one forward pass, recurrent layers against self-attention, as `make bench` measured it."""
+"""Wall time of one forward pass, recurrent layers against self-attention."""
 
 from llmarch.benchmarks import load_benchmarks
 from llmarch.plotting import line_chart, save_figure
 
-# Timing is never done while the site builds: `make bench` measured it and wrote the results
-# file shipped in the package, with the machine it ran on.
+# Nothing is timed while the site builds: `make bench` measured it and wrote the
+# results file shipped in the package, with the machine it ran on.
 result = load_benchmarks()["recurrent_vs_attention"]
 print(result.title)
 #> one forward pass over n positions, batch 1, d 512, 8 heads, float32 (NumPy, 1 CPU thread)
 print(result.machine())
 #> AMD EPYC, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, 2 threads); measured 2026-11-28 19:06 UTC
-environment = result.environment
-print("load average before and after:", environment["load_average_before"], environment["load_average_after"])
-#> load average before and after: [1.66, 4.59, 5.71] [4.5, 4.93, 5.78]
+env = result.environment
+print("load average before:", env["load_average_before"])
+#> load average before: [1.66, 4.59, 5.71]
+print("load average after: ", env["load_average_after"])
+#> load average after:  [4.5, 4.93, 5.78]
 print(result.table())
 #>    n  RNN ms  LSTM ms  attn ms  attn/RNN  RNN GFLOP/s  LSTM GFLOP/s  attn GFLOP/s
 #> ----  ------  -------  -------  --------  -----------  ------------  ------------

@@ -1,9 +1,13 @@
-"""Ask gpt-4o the source notebook's second question. Without credentials, the recorded answer is replayed."""
+"""Ask gpt-4o the source notebook's second question.
+
+Without credentials, the recorded answer is replayed.
+"""
 
 from llmarch.llm import LLMConnector
 
 prompt = (
-    "List and explain the key components of transformer architecture used in Large Language Models. "
+    "List and explain the key components of transformer architecture used in Large "
+    "Language Models. "
     "Provide 5 real-world analogies to make each concept relatable."
 )
 

@@ -19,7 +19,7 @@ print("after one step:  ", caches[0].keys.shape, "- the step computed", h.shape[
 #> after one step:   (4, 17, 32) - the step computed 1 new row
 
 # generate() does exactly this; without the cache it recomputes the whole text every step.
-new = 256
+new = 64
 with_cache = model.generate(prompt, new, use_cache=True)
 without = model.generate(prompt, new, use_cache=False)
 print("same tokens:", np.array_equal(with_cache, without))
@@ -28,9 +28,9 @@ print("same tokens:", np.array_equal(with_cache, without))
 # The work, counted in token positions pushed through the model:
 n = len(prompt)
 print("with the cache:   ", n + (new - 1))
-#> with the cache:    271
+#> with the cache:    79
 print("without the cache:", sum(range(n, n + new)))
-#> without the cache: 36736
+#> without the cache: 3040
 
 # The price is memory: keys and values of every layer, kept for the whole text.
 gpt2 = GPTConfig.preset("gpt2")

@@ -1,9 +1,13 @@
-"""Ask gpt-4o the source notebook's first question. Without credentials, the recorded answer is replayed."""
+"""Ask gpt-4o the source notebook's first question.
+
+Without credentials, the recorded answer is replayed.
+"""
 
 from llmarch.llm import LLMConnector
 
 prompt = (
-    "Explain how transformers and the attention mechanism work in Large Language Models. "
+    "Explain how transformers and the attention mechanism work in Large Language "
+    "Models. "
     "Provide 5 real-world analogies to make it simple for non-technical readers."
 )
 
