@@ -3,7 +3,7 @@
 ``make bench`` (the runner in ``bench/`` of the repository) times each case side by side in
 one run and writes ``llmarch/data/benchmarks.json``: per case a table, the targets it is
 held to, and the machine it ran on (CPU, cores, NumPy and its BLAS, torch, date). The pages
-read that file through :func:`load_benchmarks`, so their tables are the measured numbers,
+read that file through ``load_benchmarks``, so their tables are the measured numbers,
 never numbers typed into prose, and a copied snippet reads the same file.
 """
 

@@ -43,7 +43,8 @@ def tiled_attention(
 ) -> Array:
     r"""Attention computed one tile of scores at a time, with an online softmax.
 
-    Gives the same output as :func:`llmarch.scaled_dot_product_attention` (to float
+    Gives the same output as
+    [`scaled_dot_product_attention`][llmarch.scaled_dot_product_attention] (to float
     rounding) but never forms the ``(n_q, n_k)`` score matrix: only one
     ``(block_size, key_block_size)`` tile of scores per head exists at a time.
 
@@ -69,8 +70,8 @@ def tiled_attention(
         Values, one row per key.
     causal : bool, default False
         If True, query $i$ may attend only to keys $j \le i$ (the mask
-        :func:`llmarch.causal_mask` gives when ``n_q == n_k``). Key blocks that lie wholly
-        above the diagonal are skipped, not computed and then masked.
+        [`causal_mask`][llmarch.causal_mask] gives when ``n_q == n_k``). Key blocks that lie
+        wholly above the diagonal are skipped, not computed and then masked.
     block_size : int, default 128
         Number of queries in one tile. ``n_q`` need not be a multiple of it; the last
         block is shorter.
@@ -84,7 +85,7 @@ def tiled_attention(
         Threads that work on different query blocks at once (each block's rows of the
         output depend on no other block). Above 1 it needs ``threadpoolctl``
         (``pip install 'llmarch[fast]'``), which keeps NumPy's BLAS to one thread per worker
-        while the call runs.
+        while the call runs (for the whole process).
 
     Returns
     -------

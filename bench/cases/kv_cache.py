@@ -51,7 +51,7 @@ def kv_cache(quick: bool) -> Result:
             )
     at = 256 if 256 in speedups else max(speedups)
     return Result(
-        title="GPT.generate, d_model 128, 4 layers, 4 heads, vocabulary 256, float32, greedy",
+        title="GPT.generate, d_model 128, 4 layers, 4 heads, vocabulary 256, float32, greedy, 1 BLAS thread",
         columns=["new tokens", "cache s", "no cache s", "cache ms/token", "no cache ms/token", "speed-up"],
         rows=rows,
         targets=[Target(f"speed-up with the cache at {at} new tokens", SPEEDUP_LIMIT, round(speedups[at], 1), False)],

@@ -1,4 +1,4 @@
-"""The KV cache: what it stores, how it grows, and that it changes the cost but not the tokens."""
+"""The KV cache: what it stores, how it grows; it changes the cost, not the tokens."""
 
 import numpy as np
 
@@ -15,10 +15,17 @@ print("after the prompt:", caches[0].keys.shape, "(heads, tokens, d_head)")
 #> after the prompt: (4, 16, 32) (heads, tokens, d_head)
 next_token = np.argmax(h[-1] @ model.wte.weight.T)
 h = model.hidden_states([next_token], caches)
-print("after one step:  ", caches[0].keys.shape, "- the step computed", h.shape[0], "new row")
+print(
+    "after one step:  ",
+    caches[0].keys.shape,
+    "- the step computed",
+    h.shape[0],
+    "new row",
+)
 #> after one step:   (4, 17, 32) - the step computed 1 new row
 
-# generate() does exactly this; without the cache it recomputes the whole text every step.
+# generate() does exactly this; without the cache it recomputes the whole text
+# at every step.
 new = 64
 with_cache = model.generate(prompt, new, use_cache=True)
 without = model.generate(prompt, new, use_cache=False)
@@ -35,6 +42,9 @@ print("without the cache:", sum(range(n, n + new)))
 # The price is memory: keys and values of every layer, kept for the whole text.
 gpt2 = GPTConfig.preset("gpt2")
 per_token = 2 * gpt2.n_layers * gpt2.d_model * 4  # keys and values, float32
-print(f"GPT-2 small keeps {per_token / 1024:.0f} KiB per token, "
-      f"{per_token * gpt2.n_positions / 2**20:.0f} MiB for its {gpt2.n_positions}-token context")
+print(
+    f"GPT-2 small keeps {per_token / 1024:.0f} KiB per token, "
+    f"{per_token * gpt2.n_positions / 2**20:.0f} MiB",
+    f"for its {gpt2.n_positions}-token context",
+)
 #> GPT-2 small keeps 72 KiB per token, 72 MiB for its 1024-token context

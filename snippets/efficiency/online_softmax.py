@@ -1,4 +1,4 @@
-"""The online softmax: one pass over the scores in blocks, with a running max and sum (efficiency_online_softmax.svg)."""
+"""The online softmax: a running max and sum (efficiency_online_softmax.svg)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,7 +26,10 @@ for start in range(0, len(scores), block):
     o = alpha * o + p @ v
     m = m_new
     history.append((start + len(s), m, ell))
-    print(f"keys 0..{start + len(s) - 1:>2}: m = {m:6.3f}  alpha = {alpha:5.3f}  ell = {ell:6.3f}")
+    print(
+        f"keys 0..{start + len(s) - 1:>2}:",
+        f"m = {m:6.3f}  alpha = {alpha:5.3f}  ell = {ell:6.3f}",
+    )
     #> keys 0.. 3: m =  1.281  alpha = 0.000  ell =  1.913
     #> keys 0.. 7: m =  2.608  alpha = 0.265  ell =  2.174
     #> keys 0..11: m =  2.608  alpha = 1.000  ell =  2.299
@@ -36,15 +39,31 @@ print("online: ", o / ell)
 #> online:  [ 0.016 -0.121]
 print("at once:", softmax(scores) @ values)
 #> at once: [ 0.016 -0.121]
-print("m is the max:", m == scores.max(), "  ell is the sum:", np.isclose(ell, np.exp(scores - scores.max()).sum()))
+print(
+    "m is the max:",
+    m == scores.max(),
+    "  ell is the sum:",
+    np.isclose(ell, np.exp(scores - scores.max()).sum()),
+)
 #> m is the max: True   ell is the sum: True
 
 ends, ms, ells = (np.array(column) for column in zip(*history, strict=True))
 starts = ends - block
-fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, facecolor="white", layout="constrained")
+fig, (top, bottom) = plt.subplots(
+    2, 1, figsize=(7, 5), sharex=True, facecolor="white", layout="constrained"
+)
 top.bar(np.arange(len(scores)), scores, color="lightsteelblue", label="score $s_j$")
-top.hlines(ms, starts - 0.5, ends - 0.5, color="crimson", linewidth=2.5, label="running max $m$ after the block")
-bottom.plot(ends - 1, ells, "o-", color="darkgreen", label=r"running sum $\ell$ after the block")
+top.hlines(
+    ms,
+    starts - 0.5,
+    ends - 0.5,
+    color="crimson",
+    linewidth=2.5,
+    label="running max $m$ after the block",
+)
+bottom.plot(
+    ends - 1, ells, "o-", color="darkgreen", label=r"running sum $\ell$ after the block"
+)
 for edge in ends[:-1]:
     top.axvline(edge - 0.5, color="grey", linestyle=":")
     bottom.axvline(edge - 0.5, color="grey", linestyle=":")

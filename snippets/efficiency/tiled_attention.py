@@ -1,4 +1,4 @@
-"""Tiled attention gives plain attention's output, without ever holding the n x n scores."""
+"""Tiled attention gives plain attention's output, never holding the n x n scores."""
 
 import tracemalloc
 
@@ -7,7 +7,11 @@ import numpy as np
 from llmarch import causal_mask, scaled_dot_product_attention, tiled_attention
 
 rng = np.random.default_rng(0)
-heads, n, d_head = 12, 1000, 64  # 1000 = 7 blocks of 128 and a last, shorter block of 104
+heads, n, d_head = (
+    12,
+    1000,
+    64,
+)  # 1000 = 7 blocks of 128 and a last, shorter block of 104
 q, k, v = (rng.standard_normal((heads, n, d_head), dtype=np.float32) for _ in range(3))
 
 tiled = tiled_attention(q, k, v, causal=True, block_size=128)
@@ -21,7 +25,7 @@ print("plain attention also held all the weights:", weights.shape)
 
 
 def peak_mib(function, *args, **kwargs):
-    """Peak memory NumPy allocated during the call (NumPy reports its arrays to tracemalloc)."""
+    """Peak memory allocated during the call (NumPy reports to tracemalloc)."""
     tracemalloc.start()
     function(*args, **kwargs)
     peak = tracemalloc.get_traced_memory()[1]
@@ -29,7 +33,8 @@ def peak_mib(function, *args, **kwargs):
     return peak / 2**20
 
 
-# One head of a long text: plain attention's memory grows with n^2, tiled attention's with n.
+# One head of a long text: plain attention's memory grows with n^2,
+# tiled attention's with n.
 for n in (1024, 2048, 4096):
     q, k, v = (rng.standard_normal((n, d_head), dtype=np.float32) for _ in range(3))
     mask = causal_mask(n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -83,16 +84,25 @@ def test_internal_links_and_anchors_resolve(tour: Tour, site: Path, base_url: st
     assert not problems, report(problems)
 
 
-def test_axe_finds_no_serious_or_critical_violation(tour: Tour):
+def test_axe_finds_no_serious_or_critical_violation(tour: Tour, capsys):
     problems: dict[str, list[str]] = {}
+    milder: Counter[str] = Counter()
     for path, v in tour.visits.items():
         items = []
         for violation in v.axe:
-            nodes = [n for n in violation["nodes"] if (n["impact"] or violation["impact"]) in SERIOUS]
+            impacts = [n["impact"] or violation["impact"] for n in violation["nodes"]]
+            milder.update(f"{violation['id']} ({impact})" for impact in impacts if impact not in SERIOUS)
+            nodes = [n for n, impact in zip(violation["nodes"], impacts, strict=True) if impact in SERIOUS]
             if nodes:
                 where = "; ".join(f"{n['target']} {n['html']}" for n in nodes[:3])
                 more = f" (+{len(nodes) - 3} more)" if len(nodes) > 3 else ""
                 items.append(f"{violation['id']} [{violation['impact']}] {violation['help']}: {where}{more}")
         if items:
             problems[path] = items
+    with capsys.disabled():
+        rest = ", ".join(f"{rule}: {n} nodes" for rule, n in sorted(milder.items())) or "none"
+        print(
+            f"\n  axe-core, {tour.scheme} scheme, {len(tour.visits)} pages: "
+            f"{len(problems)} with serious or critical violations; moderate and minor: {rest}"
+        )
     assert not problems, report(problems)
