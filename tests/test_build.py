@@ -11,6 +11,9 @@ from sitetools import ROOT, build
 # reproducibility tests use it too).
 
 
+NO_EXECUTION = {"LLMARCH_SKIP_EXECUTION": "1"}
+
+
 def html_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
@@ -77,15 +80,16 @@ def test_a_changed_output_number_fails_the_build(project_copy, tmp_path):
 
 
 def test_an_orphan_snippet_and_a_missing_include_fail_the_build(project_copy, tmp_path):
+    # Both checks read the pages, not what the snippets print: skip running them.
     (project_copy / "snippets" / "transformers" / "orphan.py").write_text("print(1)\n#> 1\n")
-    proc = build(project_copy, tmp_path / "site")
+    proc = build(project_copy, tmp_path / "site", env=NO_EXECUTION)
     assert proc.returncode != 0
     assert "snippets/transformers/orphan.py is not included by any page" in proc.stdout + proc.stderr
 
     (project_copy / "snippets" / "transformers" / "orphan.py").unlink()
     page = project_copy / "docs" / "transformers.md"
     page.write_text(page.read_text() + '\n```python\n--8<-- "transformers/missing.py"\n```\n')
-    proc = build(project_copy, tmp_path / "site2")
+    proc = build(project_copy, tmp_path / "site2", env=NO_EXECUTION)
     assert proc.returncode != 0
     assert "missing.py" in proc.stdout + proc.stderr
 

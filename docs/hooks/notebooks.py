@@ -290,7 +290,15 @@ def write_kernel_spec(directory: Path) -> Path:
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     display_name = f"Python {sys.version_info.major}.{sys.version_info.minor} (llmarch docs)"
-    return Path(ipykernel_write_kernel_spec(target, overrides={"display_name": display_name, "env": kernel_env()}))
+    # The kernel sends printed text on a 0.2 s timer, so one cell's output could arrive split into
+    # several streams, differently each build. A timer longer than any cell sends it once, at the
+    # end of the cell (ipykernel flushes there), which keeps rebuilt notebook pages byte-identical.
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv.append(
+        "--IPKernelApp.exec_lines=import ipykernel.iostream; ipykernel.iostream.OutStream.flush_interval = 3600"
+    )
+    overrides = {"display_name": display_name, "env": kernel_env(), "argv": argv}
+    return Path(ipykernel_write_kernel_spec(target, overrides=overrides))
 
 
 # ---------------------------------------------------------------- the MkDocs hook
@@ -305,10 +313,14 @@ def _workdir() -> Path:
     return Path(_tmp["dir"].name)
 
 
+def _prepend_env_path(name: str, path: Path) -> None:
+    paths = [str(path), *[p for p in os.environ.get(name, "").split(os.pathsep) if p]]
+    os.environ[name] = os.pathsep.join(dict.fromkeys(paths))
+
+
 def on_config(config: Any, **_: Any) -> Any:
     write_kernel_spec(_workdir())
-    paths = [str(_workdir()), *[p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]]
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    _prepend_env_path("JUPYTER_PATH", _workdir())
     jupyter = config.plugins.get("mkdocs-jupyter")
     if skip_execution() and jupyter is not None:  # timing only (bench/build_time.py): render, do not run
         jupyter.config["execute"] = False
