@@ -68,6 +68,28 @@ def _check_mask(mask: ArrayLike, scores_shape: tuple[int, ...]) -> NDArray[np.bo
     return mask_array
 
 
+def check_qkv(q: ArrayLike, k: ArrayLike, v: ArrayLike) -> tuple[Array, Array, Array, tuple[int, ...]]:
+    """Check queries, keys and values as attention needs them; return them as arrays and the batch shape.
+
+    q ``(..., n_q, d_k)``, k ``(..., n_k, d_k)``, v ``(..., n_k, d_v)``, leading dimensions broadcasting.
+    """
+    q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
+    k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
+    v = as_float_array("v", v, min_ndim=2, layout="(..., n_k, d_v)")
+    if k.shape[-1] != q.shape[-1]:
+        raise ValueError(f"k: last dimension d_k must equal q's d_k = {q.shape[-1]}; got k of shape {k.shape}")
+    if v.shape[-2] != k.shape[-2]:
+        raise ValueError(f"v: dimension -2 (n_k) must equal k's n_k = {k.shape[-2]}; got v of shape {v.shape}")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "q, k and v: leading (batch) dimensions must broadcast; "
+            f"got {q.shape[:-2]}, {k.shape[:-2]} and {v.shape[:-2]}"
+        ) from None
+    return q, k, v, batch
+
+
 def scaled_dot_product_attention(
     q: ArrayLike,
     k: ArrayLike,
@@ -108,20 +130,7 @@ def scaled_dot_product_attention(
     TypeError
         If an input is not numeric or the mask is not boolean.
     """
-    q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
-    k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
-    v = as_float_array("v", v, min_ndim=2, layout="(..., n_k, d_v)")
-    if k.shape[-1] != q.shape[-1]:
-        raise ValueError(f"k: last dimension d_k must equal q's d_k = {q.shape[-1]}; got k of shape {k.shape}")
-    if v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"v: dimension -2 (n_k) must equal k's n_k = {k.shape[-2]}; got v of shape {v.shape}")
-    try:
-        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "q, k and v: leading (batch) dimensions must broadcast; "
-            f"got {q.shape[:-2]}, {k.shape[:-2]} and {v.shape[:-2]}"
-        ) from None
+    q, k, v, batch = check_qkv(q, k, v)
     dtype = float_dtype(q, k, v)
     q, k, v = (a.astype(dtype, copy=False) for a in (q, k, v))
 

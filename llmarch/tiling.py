@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size, float_dtype
-from llmarch.attention import _check_mask
+from llmarch._validate import check_size, float_dtype
+from llmarch.attention import _check_mask, check_qkv
 
 __all__ = ["tiled_attention"]
 
@@ -113,20 +113,7 @@ def tiled_attention(
     instead of the $O(n_q n_k)$ of plain attention. Under ``causal=True`` each query block
     visits the keys only up to its last query, so about half the tiles are never computed.
     """
-    q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
-    k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
-    v = as_float_array("v", v, min_ndim=2, layout="(..., n_k, d_v)")
-    if k.shape[-1] != q.shape[-1]:
-        raise ValueError(f"k: last dimension d_k must equal q's d_k = {q.shape[-1]}; got k of shape {k.shape}")
-    if v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"v: dimension -2 (n_k) must equal k's n_k = {k.shape[-2]}; got v of shape {v.shape}")
-    try:
-        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "q, k and v: leading (batch) dimensions must broadcast; "
-            f"got {q.shape[:-2]}, {k.shape[:-2]} and {v.shape[:-2]}"
-        ) from None
+    q, k, v, batch = check_qkv(q, k, v)
     if not isinstance(causal, (bool, np.bool_)):
         raise TypeError(f"causal must be a bool; got {type(causal).__name__} {causal!r}")
     block = check_size("block_size", block_size, minimum=1)
