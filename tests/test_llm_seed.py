@@ -106,6 +106,12 @@ def test_the_importer_reproduces_the_committed_files(tmp_path):
     assert main([str(seed), "--out", str(out)]) == 0  # re-runnable
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in PACKAGE_RECORDINGS.iterdir())
 
+    configured = tmp_path / "configured"  # without --out: LLMARCH_RECORDINGS, as every other command
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LLMARCH_RECORDINGS", str(configured))
+        assert main([str(seed)]) == 0
+    assert sorted(p.name for p in configured.iterdir()) == sorted(p.name for p in out.iterdir())
+
 
 def test_committed_files_are_stable_json():
     for path in PACKAGE_RECORDINGS.glob("*.json"):

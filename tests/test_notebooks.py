@@ -1,14 +1,23 @@
-"""Every section page's notebook: made from the page and its snippets, and runs top to bottom in a fresh kernel."""
+"""Every section page's notebook: made from the page and its snippets, and runs top to bottom in a fresh kernel.
+
+The build does not run the notebooks: each cell's output there is what its snippet printed when the
+build ran it as a script (docs/hooks/notebooks.py). Here each notebook runs as a reader runs it, in
+one fresh kernel from top to bottom, and every cell must print exactly what the published notebook shows.
+"""
 
 import json
+import os
 import re
+import sys
+from pathlib import Path
 
 import nbformat
 import notebooks
 import pytest
+from ipykernel.kernelspec import write_kernel_spec
 from nbclient import NotebookClient
-from notebooks import DOCS, KERNEL_NAME, NotebookError, page_to_notebook, section_notebooks, write_kernel_spec
-from snippet_check import SNIPPETS, included_snippets
+from notebooks import DOCS, NotebookError, SnippetResult, fill_outputs, page_to_notebook, section_notebooks
+from snippet_check import SNIPPETS, included_snippets, snippet_env
 
 NOTEBOOKS = section_notebooks()
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
@@ -30,7 +39,7 @@ def test_every_page_with_a_snippet_has_a_notebook():
     }
     assert set(NOTEBOOKS) == pages
     assert "transformers.md" in NOTEBOOKS
-    assert "index.md" not in NOTEBOOKS and "api.md" not in NOTEBOOKS  # no snippets, no notebook
+    assert "index.md" not in NOTEBOOKS and not any(p.startswith("api/") for p in NOTEBOOKS)  # no snippets
 
 
 @pytest.mark.parametrize("page", sorted(NOTEBOOKS))
@@ -49,27 +58,61 @@ def test_code_cells_are_the_snippets_themselves(page):
     assert not any(target.startswith(("figures/", "../")) for target in IMAGE.findall(text))
 
 
+KERNEL_NAME = "llmarch-test"
+
+
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    """The kernelspec the build uses: this Python, the environment snippets run in."""
+    """A kernelspec for this Python with the environment snippets run in (offline, answers replayed).
+
+    Written to a folder put first on ``JUPYTER_PATH``: a kernelspec ``python3`` elsewhere (in the
+    user's folder, say) may run another Python, which may lack ``llmarch``.
+    """
     directory = tmp_path_factory.mktemp("jupyter")
-    spec = json.loads((write_kernel_spec(directory) / "kernel.json").read_text())
-    assert spec["env"].get("LLMARCH_LLM_MODE", "replay") == "replay"
+    env = {key: value for key, value in snippet_env().items() if os.environ.get(key) != value}
+    overrides = {"display_name": "Python (llmarch tests)", "env": env}
+    spec = write_kernel_spec(directory / "kernels" / KERNEL_NAME, overrides=overrides)
+    assert json.loads((Path(spec) / "kernel.json").read_text())["argv"][0] == sys.executable
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", str(directory))
         yield KERNEL_NAME
 
 
+def streams(cell) -> list[tuple[str, str]]:
+    """A code cell's printed output, stream by stream (stdout, then stderr, each joined)."""
+    texts: dict[str, str] = {}
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            texts[out.name] = texts.get(out.name, "") + out.text
+    return sorted(texts.items(), key=lambda item: item[0] != "stdout")
+
+
 @pytest.mark.parametrize("page", sorted(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, kernel, tmp_path):
+def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, kernel, tmp_path, site):
     nb = nbformat.reads(nbformat.writes(NOTEBOOKS[page]), as_version=4)  # as a reader's file loads
     NotebookClient(nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    for cell in code_cells(nb):
-        assert not [out for out in cell.outputs if out.output_type == "error"], cell.metadata["snippet"]
-        assert any(out.output_type == "stream" for out in cell.outputs), f"{cell.metadata['snippet']} printed nothing"
+    stem = Path(notebooks.notebook_uri(page)).stem
+    published = code_cells(nbformat.read(site / "notebooks" / stem / f"{stem}.ipynb", as_version=4))
+    for cell, shown in zip(code_cells(nb), published, strict=True):
+        snippet = cell.metadata["snippet"]
+        assert not [out for out in cell.outputs if out.output_type == "error"], snippet
+        assert any(out.output_type == "stream" for out in cell.outputs), f"{snippet} printed nothing"
+        assert streams(cell) == streams(shown), f"{snippet}: the kernel printed other than the built notebook shows"
     for figure in IMAGE.findall(markdown_text(nb)):
         if not figure.startswith(("http:", "https:")):
             assert (tmp_path / figure).is_file(), f"no cell drew {figure}, which a Markdown cell shows"
+
+
+def test_each_cell_shows_what_its_snippet_printed():
+    nb = page_to_notebook(PAGE, "components/test.md")
+    printed = SnippetResult(SNIPPETS / "transformers/attention_heatmap.py", stdout="it attends\n", stderr="warned\n")
+    fill_outputs(nb, {"transformers/attention_heatmap.py": printed})
+    (cell,) = code_cells(nb)
+    assert cell.execution_count == 1
+    assert [(out.name, out.text) for out in cell.outputs] == [("stdout", "it attends\n"), ("stderr", "warned\n")]
+    failed = page_to_notebook(PAGE, "components/test.md")
+    fill_outputs(failed, {"transformers/attention_heatmap.py": SnippetResult(printed.path, error="boom")})
+    assert code_cells(failed)[0].outputs == [] and code_cells(failed)[0].execution_count is None
 
 
 PAGE = """\

@@ -6,9 +6,8 @@ page in both colour schemes:
 * ``aria-dialog-name``: Material's search overlay has ``role="dialog"`` but no name; it gets
   ``aria-label="Search"``.
 * ``scrollable-region-focusable``: a wide display formula (``div.arithmatex``, which scrolls
-  sideways, see ``docs/stylesheets/extra.css``) and a notebook's code cell
-  (``div.highlight-ipynb``) must be reachable by keyboard to be scrolled; they get
-  ``tabindex="0"``. Material does the same for its own code blocks.
+  sideways, see ``docs/stylesheets/extra.css``) must be reachable by keyboard to be scrolled;
+  it gets ``tabindex="0"``. Material does the same for its own code blocks (notebook cells too).
 
 A rewrite only adds attributes that are missing, so a theme that fixes one upstream is left alone.
 """
@@ -19,7 +18,7 @@ import re
 from typing import Any
 
 _SEARCH_DIALOG = re.compile(r'<div class="md-search" data-md-component="search" role="dialog"(?![^>]*aria-label)')
-_SCROLLERS = re.compile(r'<div class="(?:arithmatex|highlight-ipynb[^"]*)"(?![^>]*tabindex)')
+_SCROLLERS = re.compile(r'<div class="arithmatex"(?![^>]*tabindex)')
 
 
 def fix(html: str) -> str:

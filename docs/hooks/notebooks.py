@@ -12,35 +12,31 @@ notebook afresh from the page's Markdown and the snippet files it includes.
   above it, which saves ``x.svg`` in the current folder) points at ``x.svg`` next to the notebook.
   HTML comments, such as the ``<!-- llm-answer: ... -->`` markers, stay: Jupyter does not show them.
 
-As a MkDocs hook it hands the notebooks to mkdocs-jupyter, which runs each in a fresh kernel (a cell
-error fails the build), renders it as a page ``notebooks/<name>/`` and copies the ``.ipynb`` beside it:
+As a MkDocs hook it hands the notebooks to mkdocs-jupyter, which renders each as a page
+``notebooks/<name>/`` and copies the ``.ipynb`` beside it. Every snippet runs once a build: the
+snippet hook (``snippet_check.py``) runs each as a script of its own, as a reader who copied it would,
+and a code cell's output is exactly what that run printed (mkdocs-jupyter does not run them again):
 
-* ``on_config``: writes a kernelspec for the Python that runs the build (``ipykernel``'s own writer),
-  with the environment snippets run in (``LLMARCH_LLM_MODE=replay``, ``MPLBACKEND=Agg``, ...), into a
-  temporary folder put first on ``JUPYTER_PATH``; ``mkdocs.yml`` names it as mkdocs-jupyter's kernel.
-  ``LLMARCH_SKIP_EXECUTION=1`` (build timing only) renders the notebooks without running them.
-* ``on_files`` (before mkdocs-jupyter's): writes the notebooks into that temporary folder, each in an
-  empty folder of its own where it runs; outside ``docs/``, so ``mkdocs serve`` does not rebuild in a loop.
+* ``on_files`` (after the snippet hook's, before mkdocs-jupyter's): writes the notebooks, with those
+  outputs, into a temporary folder outside ``docs/`` (so ``mkdocs serve`` does not rebuild in a loop).
+  ``LLMARCH_SKIP_EXECUTION=1`` (build timing only) leaves the outputs empty.
 * ``on_page_markdown``: a line under each section page's title links to its notebook.
 * ``on_page_content``, on a notebook page: math as MathML, figures from ``figures/``, no script that
-  loads from another host (nbconvert adds MathJax and mermaid from a CDN), nbconvert's inlined
-  JupyterLab CSS moved to one shared file (``on_post_build`` writes it), a download button, and no
-  second copy of the prose in the search index.
+  loads from another host (nbconvert adds MathJax and mermaid from a CDN), code cells as Material's
+  code blocks styled by ``docs/stylesheets/notebook.css`` instead of nbconvert's inlined JupyterLab
+  CSS, a download button, and no second copy of the prose in the search index.
 
-``tests/test_notebooks.py`` makes every notebook with :func:`section_notebooks` and runs each with
-nbclient in a fresh kernel.
+``tests/test_notebooks.py`` makes every notebook with :func:`section_notebooks`, runs each with
+nbclient from top to bottom in a fresh kernel, and checks each cell prints what the built notebook shows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
-import os
 import posixpath
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,18 +45,17 @@ from typing import Any
 import material
 import nbformat
 from bs4 import BeautifulSoup, Comment, NavigableString
-from ipykernel.kernelspec import write_kernel_spec as ipykernel_write_kernel_spec
 from mathml import render as render_math
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 from mkdocs.utils.meta import get_data
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from snippet_check import INCLUDE, ROOT, SNIPPETS, skip_execution, snippet_env
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from snippet_check import INCLUDE, ROOT, SNIPPETS, SnippetResult, skip_execution
+from snippet_check import results as snippet_results
 
 DOCS = ROOT / "docs"
 NOTEBOOKS = "notebooks"  # where the notebook pages go in the site
-KERNEL_NAME = "llmarch-docs"  # the kernelspec written by write_kernel_spec (and named in mkdocs.yml)
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
 _HEADING = re.compile(r"^#{1,6}[ \t]")
@@ -273,38 +268,26 @@ def section_notebooks(docs: Path = DOCS, snippets: Path = SNIPPETS) -> dict[str,
     return notebooks
 
 
-# ---------------------------------------------------------------- the kernel
-def kernel_env() -> dict[str, str]:
-    """What the kernel adds to the build's environment: the environment snippets run in."""
-    return {key: value for key, value in snippet_env().items() if os.environ.get(key) != value}
+def fill_outputs(nb: nbformat.NotebookNode, results: dict[str, SnippetResult]) -> None:
+    """Give each code cell what its snippet printed when the build ran it (``snippet_check.results()``).
 
-
-def write_kernel_spec(directory: Path) -> Path:
-    """Write the kernelspec ``KERNEL_NAME`` (this Python, snippet environment) under ``directory/kernels``.
-
-    Put ``directory`` first on ``JUPYTER_PATH`` to use it: a kernelspec ``python3`` elsewhere (in the
-    user's folder, say) may run another Python, which may lack ``llmarch``.
+    A snippet is a whole script that runs on its own, so the output of its run as a script is the
+    cell's output; ``tests/test_notebooks.py`` checks that a kernel running the notebook prints the same.
     """
-    target = directory / "kernels" / KERNEL_NAME
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    display_name = f"Python {sys.version_info.major}.{sys.version_info.minor} (llmarch docs)"
-    # The kernel sends printed text on a 0.2 s timer, so one cell's output could arrive split into
-    # several streams, differently each build. A timer longer than any cell sends it once, at the
-    # end of the cell (ipykernel flushes there), which keeps rebuilt notebook pages byte-identical.
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    argv.append(
-        "--IPKernelApp.exec_lines=import ipykernel.iostream; ipykernel.iostream.OutStream.flush_interval = 3600"
-    )
-    overrides = {"display_name": display_name, "env": kernel_env(), "argv": argv}
-    return Path(ipykernel_write_kernel_spec(target, overrides=overrides))
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for count, cell in enumerate(code_cells, start=1):
+        result = results.get(cell.metadata.get("snippet", ""))
+        if result is None or not result.ok:
+            continue  # the snippet hook has already failed the build, naming the snippet
+        cell.execution_count = count
+        streams = (("stdout", result.stdout), ("stderr", result.stderr))
+        cell.outputs = [new_output("stream", name=name, text=text) for name, text in streams if text]
 
 
 # ---------------------------------------------------------------- the MkDocs hook
 log = logging.getLogger("mkdocs.hooks.notebooks")
 _tmp: dict[str, tempfile.TemporaryDirectory[str]] = {}
-_state: dict[str, Any] = {"notebooks": {}, "pages": {}, "css": {}}
+_state: dict[str, Any] = {"notebooks": {}, "pages": {}}
 
 
 def _workdir() -> Path:
@@ -313,25 +296,14 @@ def _workdir() -> Path:
     return Path(_tmp["dir"].name)
 
 
-def _prepend_env_path(name: str, path: Path) -> None:
-    paths = [str(path), *[p for p in os.environ.get(name, "").split(os.pathsep) if p]]
-    os.environ[name] = os.pathsep.join(dict.fromkeys(paths))
-
-
-def on_config(config: Any, **_: Any) -> Any:
-    write_kernel_spec(_workdir())
-    _prepend_env_path("JUPYTER_PATH", _workdir())
-    jupyter = config.plugins.get("mkdocs-jupyter")
-    if skip_execution() and jupyter is not None:  # timing only (bench/build_time.py): render, do not run
-        jupyter.config["execute"] = False
-    return config
-
-
-@event_priority(50)  # before mkdocs-jupyter's on_files, which turns the .ipynb files into pages
+@event_priority(50)  # after the snippet hook's (100), before mkdocs-jupyter's, which makes the pages
 def on_files(files: Any, config: Any) -> Any:
     build = _workdir() / "build"
     shutil.rmtree(build, ignore_errors=True)
-    _state["notebooks"], _state["pages"], _state["css"] = {}, {}, {}
+    results = {} if skip_execution() else snippet_results()
+    if not skip_execution() and not results:
+        log.error("no snippet has run: list docs/hooks/snippet_check.py before this hook in mkdocs.yml")
+    _state["notebooks"], _state["pages"] = {}, {}
     for file in list(files.documentation_pages()):
         if not file.src_uri.endswith(".md") or file.inclusion.is_excluded():
             continue
@@ -344,8 +316,8 @@ def on_files(files: Any, config: Any) -> Any:
         except NotebookError as exc:
             log.error(str(exc))
             continue
-        # Not File.generated: mkdocs-jupyter's page wrapper reads the path from ``src_dir``. Each notebook
-        # gets a folder of its own, which is also where it runs: as empty as a snippet's.
+        fill_outputs(nb, results)
+        # Not File.generated: mkdocs-jupyter's page wrapper reads the path from ``src_dir``.
         src_dir = build / Path(uri).stem
         nbformat.write(nb, _parent(src_dir / uri))
         files.append(
@@ -439,6 +411,33 @@ def _is_remote_or_mathjax(script: Any) -> bool:
     )
 
 
+# Hand-written: nbconvert's own stylesheet is 595 kB of JupyterLab CSS, for widgets these pages never render.
+NOTEBOOK_CSS = "stylesheets/notebook.css"  # loaded by the notebook pages only
+
+
+def _restyle(soup: Any) -> None:
+    """nbconvert's CSS and copy button out; code cells as Material code blocks (its colours, its copy button)."""
+    for style in soup.find_all("style"):
+        if not style.find_parent(class_="jupyter-wrapper"):  # an output's own style stays
+            style.decompose()
+    for script in soup.find_all("script"):
+        if "clipboard-copy" in script.get_text():  # mkdocs-jupyter's copy button, replaced by Material's
+            script.decompose()
+    for copy in soup.select("div.zeroclipboard-container, div.clipboard-copy-txt"):  # its button, its text
+        copy.decompose()
+    for block in soup.select("div.highlight-ipynb"):
+        block["class"] = ["highlight"]  # pymdownx's markup: <div class="highlight"><pre><code>
+        pre = block.find("pre")
+        code = soup.new_tag("code")
+        code.extend(list(pre.contents))
+        pre.append(code)
+        cell = block.find_parent(id=True)
+        if cell is not None:  # Material names the block after the nearest id, which must make a CSS selector
+            pre["id"] = re.sub(r"[^\w-]", "-", cell["id"].removeprefix("cell-id="))
+    for link in soup.select("a.anchor-link"):
+        link["class"] = ["headerlink"]  # Material's permalink: shown on hover
+
+
 @event_priority(50)  # before other hooks add HTML of their own (math here is only the notebook's)
 def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     """On a notebook page: MathML, published figures, no outside scripts, a download button, no search entry."""
@@ -451,13 +450,7 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
             script.decompose()
     for comment in soup.find_all(string=lambda text: isinstance(text, Comment), recursive=False):
         comment.extract()  # "Load mathjax" and the like, left over; the cells' own comments stay
-    # nbconvert inlines over 500 kB of JupyterLab CSS in every notebook page: serve it once, as a file.
-    styles = [style for style in soup.find_all("style") if not style.find_parent(class_="jupyter-wrapper")]
-    css = "\n".join(style.get_text() for style in styles)
-    css_uri = f"assets/notebooks/{hashlib.sha256(css.encode()).hexdigest()[:16]}.css"
-    _state["css"][css_uri] = css
-    for style in styles:
-        style.decompose()
+    _restyle(soup)
     for cell in soup.select("div.jp-RenderedMarkdown"):
         _math_to_arithmatex(soup, cell)
         for img in cell.find_all("img", src=True):
@@ -472,14 +465,14 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     back = html.escape(get_relative_url(section_page.url, page.url))
     title = html.escape(section_page.page.title if section_page.page else section)
     header = (
-        f'<link rel="stylesheet" href="{html.escape(get_relative_url(css_uri, page.url))}">\n'
+        f'<link rel="stylesheet" href="{html.escape(get_relative_url(NOTEBOOK_CSS, page.url))}">\n'
         f'<a href="{download}" download title="Download {name}" class="md-content__button md-icon">'
         f"{_icon('download')}</a>\n"
     )
     note = BeautifulSoup(
-        f'<p class="llmarch-notebook-note">The page <a href="{back}">{title}</a> as a Jupyter notebook, run '
-        f'from top to bottom while the site was built. <a href="{download}" download>Download {name}</a> '
-        "to run it yourself.</p>",
+        f'<p class="llmarch-notebook-note">The page <a href="{back}">{title}</a> as a Jupyter notebook. '
+        "Each cell ran while the site was built and shows what it printed. "
+        f'<a href="{download}" download>Download {name}</a> to run it yourself.</p>',
         "html.parser",
     )
     h1 = soup.find("h1")
@@ -490,9 +483,3 @@ def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
     page.meta["search"] = {"exclude": True}  # the section page itself is in the index
     page.title = f"{page.title} (notebook)"
     return header + render_math(str(soup), uri)
-
-
-def on_post_build(config: Any, **_: Any) -> None:
-    """Write the notebook pages' stylesheet (the same for every page, so one file)."""
-    for uri, css in _state["css"].items():
-        _parent(Path(config.site_dir) / uri).write_text(css, encoding="utf-8")

@@ -4,7 +4,8 @@ One module serves three callers:
 
 * the MkDocs hook (``mkdocs.yml`` -> ``hooks:``): runs every file in ``snippets/`` during the
   build, fails the strict build on an exception, a ``#>`` mismatch or a snippet no page
-  includes, and publishes the figures the snippets draw under ``figures/``;
+  includes, publishes the figures the snippets draw under ``figures/`` and hands what each
+  printed to the notebooks (``docs/hooks/notebooks.py``), so every snippet runs once a build;
 * pytest (``tests/test_snippets.py``), which runs the same check per file;
 * ``python docs/hooks/snippet_check.py --update`` (``make snippets``), which rewrites the
   ``#>`` lines from a fresh run after an intentional change.
@@ -33,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mkdocs.plugins import event_priority
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = ROOT / "snippets"
@@ -75,6 +78,8 @@ class SnippetResult:
     error: str | None = None
     expected_source: str | None = None
     figures: dict[str, bytes] = field(default_factory=dict)
+    stdout: str = ""  # everything it printed, in order (the notebook cell's output)
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:
@@ -184,6 +189,7 @@ def run_snippet(path: Path) -> SnippetResult:
             result.error = f"{result.name}: raised an exception\n    {tail}"
             return result
         records = [(int(line), str(text)) for line, text in json.loads(records_file.read_text())]
+        result.stdout, result.stderr = proc.stdout, proc.stderr
         for produced in sorted(workdir.rglob("*")):
             if produced.suffix in FIGURE_SUFFIXES:
                 result.figures[produced.relative_to(workdir).as_posix()] = produced.read_bytes()
@@ -254,6 +260,9 @@ def skip_execution() -> bool:
 
 _cache: dict[str, SnippetResult] = {}
 _state: dict[str, Any] = {}
+# MkDocs loads a hook as a module named after its path. Registered under its own name too, it is
+# what `from snippet_check import ...` in a later hook (notebooks.py) gets, with this build's results.
+sys.modules.setdefault("snippet_check", sys.modules[__name__])
 
 
 def _package_digest() -> str:
@@ -264,6 +273,12 @@ def _package_digest() -> str:
     return digest.hexdigest()
 
 
+def results() -> dict[str, SnippetResult]:
+    """This build's result for every snippet, by path relative to ``snippets/`` (after ``on_files``)."""
+    return _state.get("results", {})
+
+
+@event_priority(100)  # first: the notebooks hook's on_files (priority 50) takes the outputs from here
 def on_files(files: Any, config: Any) -> Any:
     """Run every snippet (cached on its text and the package's) and publish its figures."""
     from mkdocs.structure.files import File

@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmarch.llm.recordings import PACKAGE_RECORDINGS, Recording, RecordingStore, canonical_request, first_line
+from llmarch.llm.recordings import Recording, RecordingStore, canonical_request, first_line
 
 PREFIX = re.compile(r"^ChatCompletionMessage\(content=(?P<quote>['\"])")
 CELL = re.compile(r"^In \[(?P<n>\d+)\]:\s*$")
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("seed", type=Path, help="the notebook export (seed/section3-llm-architectures.txt)")
     parser.add_argument(
-        "--out", type=Path, default=PACKAGE_RECORDINGS, help="recordings folder (default: the package's)"
+        "--out", type=Path, help="recordings folder (default: LLMARCH_RECORDINGS if set, else the package's)"
     )
     args = parser.parse_args(argv)
     answers = parse_seed(args.seed.read_text(encoding="utf-8"))

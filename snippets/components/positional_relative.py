@@ -18,5 +18,7 @@ for k in (0, 1, 5, 20):
     #> distance 20: [18.88 18.88 18.88 18.88]
 
 # Nearby positions look alike; far-apart ones do not.
-print("closest to position 100:", np.argsort(-(pe @ pe[100]))[:5])
+# 99 and 101 are exactly as close: round, then sort stably, so ties keep index order.
+similarity = np.round(pe @ pe[100], 6)
+print("closest to position 100:", np.argsort(-similarity, kind="stable")[:5])
 #> closest to position 100: [100  99 101  98 102]
