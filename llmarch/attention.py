@@ -105,20 +105,20 @@ def scaled_dot_product_attention(
 
     Parameters
     ----------
-    q : array_like, shape ``(..., n_q, d_k)``
+    q : array_like, shape (..., n_q, d_k)
         Queries.
-    k : array_like, shape ``(..., n_k, d_k)``
+    k : array_like, shape (..., n_k, d_k)
         Keys.
-    v : array_like, shape ``(..., n_k, d_v)``
+    v : array_like, shape (..., n_k, d_v)
         Values, one row per key.
     mask : array_like of bool, optional
         Broadcastable to ``(..., n_q, n_k)``; ``True`` where the query may attend.
 
     Returns
     -------
-    output : numpy.ndarray, shape ``(..., n_q, d_v)``
+    output : numpy.ndarray, shape (..., n_q, d_v)
         Each row is a convex combination of the rows of ``v``.
-    weights : numpy.ndarray, shape ``(..., n_q, n_k)``
+    weights : numpy.ndarray, shape (..., n_q, n_k)
         The attention weights; each row sums to 1. A query with no allowed key gets a
         row of zeros and a zero output, never NaN.
 
@@ -172,9 +172,9 @@ class KVCache:
 
     Attributes
     ----------
-    keys : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
+    keys : numpy.ndarray or None, shape (..., n_heads, n_cached, d_head)
         Keys of the tokens seen so far, per head; ``None`` while empty.
-    values : numpy.ndarray or None, shape ``(..., n_heads, n_cached, d_head)``
+    values : numpy.ndarray or None, shape (..., n_heads, n_cached, d_head)
         Their values.
     """
 
@@ -212,9 +212,9 @@ class MultiHeadAttention:
 
     Attributes
     ----------
-    w_q, w_k, w_v, w_o : numpy.ndarray, shape ``(d_model, d_model)``
+    w_q, w_k, w_v, w_o : numpy.ndarray, shape (d_model, d_model)
         Projections; head $i$ uses columns ``i*d_head:(i+1)*d_head`` of ``w_q``, ``w_k``, ``w_v``.
-    b_q, b_k, b_v, b_o : numpy.ndarray, shape ``(d_model,)``
+    b_q, b_k, b_v, b_o : numpy.ndarray, shape (d_model,)
         Biases.
     n_heads : int
         Number of heads $h$; must divide ``d_model``.
@@ -288,9 +288,9 @@ class MultiHeadAttention:
 
         Parameters
         ----------
-        x : array_like, shape ``(..., n_q, d_model)``
+        x : array_like, shape (..., n_q, d_model)
             The sequence that asks (the queries).
-        context : array_like, shape ``(..., n_k, d_model)``, optional
+        context : array_like, shape (..., n_k, d_model), optional
             The sequence that answers (keys and values); ``None`` means ``x`` itself.
         mask : array_like of bool, optional
             Broadcastable to ``(..., n_heads, n_q, n_k)``; a ``(n_q, n_k)`` mask applies
@@ -303,8 +303,8 @@ class MultiHeadAttention:
 
         Returns
         -------
-        output : numpy.ndarray, shape ``(..., n_q, d_model)``
-        weights : numpy.ndarray, shape ``(..., n_heads, n_q, n_k)``
+        output : numpy.ndarray, shape (..., n_q, d_model)
+        weights : numpy.ndarray, shape (..., n_heads, n_q, n_k)
         """
         if cache is not None and context is not None:
             raise ValueError("cache is for self-attention only: pass context=None when you pass a cache")

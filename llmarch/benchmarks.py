@@ -69,19 +69,19 @@ class BenchmarkCase:
         return format_table(columns, [list(row) for row in zip(*(self.column(c) for c in columns), strict=True)])
 
     def machine(self) -> str:
-        """One line naming the machine, BLAS and date of the measurement."""
+        """One line naming the machine, BLAS (threads it could use; a title says if a case used fewer), date."""
         env = self.environment
         blas = env.get("blas") or {}
         blas_text = " ".join(str(blas[k]) for k in ("library", "version") if blas.get(k))
         if blas.get("kernel"):
-            blas_text += f" ({blas['kernel']} kernel, {blas.get('threads', '?')} threads)"
+            blas_text += f" ({blas['kernel']} kernel, up to {blas.get('threads', '?')} threads)"
         parts = [
             f"{env.get('cpu', '?')}, {env.get('cores', '?')} cores",
             f"Python {env.get('python', '?')}",
             f"NumPy {env.get('numpy', '?')} with {blas_text or 'unknown BLAS'}",
         ]
         if env.get("torch"):
-            parts.append(f"torch {env['torch']} ({env.get('torch_threads', '?')} threads)")
+            parts.append(f"torch {env['torch']} (up to {env.get('torch_threads', '?')} threads)")
         parts.append(f"measured {env.get('date', '?')}")
         return "; ".join(parts)
 

@@ -143,7 +143,7 @@ def dependence(layer: Layer, n: int) -> NDArray[np.bool_]:
 
     Returns
     -------
-    numpy.ndarray of bool, shape ``(n, n)``
+    numpy.ndarray of bool, shape (n, n)
     """
     _check_layer(layer)
     n = check_size("n", n, minimum=1)

@@ -30,9 +30,9 @@ class Conv1D:
 
     Attributes
     ----------
-    w : numpy.ndarray, shape ``(k, d_in, d_out)``
+    w : numpy.ndarray, shape (k, d_in, d_out)
         One ``(d_in, d_out)`` matrix per offset; ``w[k-1]`` applies to the current position.
-    b : numpy.ndarray, shape ``(d_out,)``
+    b : numpy.ndarray, shape (d_out,)
         Bias.
     """
 

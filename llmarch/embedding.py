@@ -122,7 +122,7 @@ class TokenEmbedding:
 
     Attributes
     ----------
-    weight : numpy.ndarray, shape ``(vocab_size, d_model)``
+    weight : numpy.ndarray, shape (vocab_size, d_model)
         The table $E$; row $i$ is the vector of token $i$.
     """
 

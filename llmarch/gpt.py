@@ -101,7 +101,7 @@ def sample_next_token(
 
     Parameters
     ----------
-    logits : array_like, shape ``(vocab_size,)``
+    logits : array_like, shape (vocab_size,)
         Scores of every candidate next token.
     temperature : float, default 0.0
         $T \ge 0$; ``0`` means greedy.
@@ -389,12 +389,12 @@ class GPT:
 
         Parameters
         ----------
-        tokens : array_like of int, shape ``(n,)``
+        tokens : array_like of int, shape (n,)
             Token ids, ``n <= n_positions``.
 
         Returns
         -------
-        numpy.ndarray, shape ``(n, vocab_size)``
+        numpy.ndarray, shape (n, vocab_size)
             Row $t$ scores the token that follows ``tokens[:t + 1]``; it does not depend
             on ``tokens[t + 1:]`` (causal).
         """
@@ -420,7 +420,7 @@ class GPT:
 
         Parameters
         ----------
-        tokens : array_like of int, shape ``(n,)``
+        tokens : array_like of int, shape (n,)
             The prompt, at least one token.
         max_new_tokens : int
             How many tokens to add; ``n + max_new_tokens`` must not exceed ``n_positions``.
@@ -435,7 +435,7 @@ class GPT:
 
         Returns
         -------
-        numpy.ndarray of int64, shape ``(n + max_new_tokens,)``
+        numpy.ndarray of int64, shape (n + max_new_tokens,)
             The prompt followed by the new tokens.
 
         Raises

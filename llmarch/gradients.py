@@ -125,12 +125,12 @@ def input_jacobians(layer: Layer, x: ArrayLike) -> Array:
     ----------
     layer : RNN, LSTM or MultiHeadAttention
         For attention, self-attention over ``x`` (no mask).
-    x : array_like, shape ``(n, d_in)``
+    x : array_like, shape (n, d_in)
         One sequence; computed in float64.
 
     Returns
     -------
-    numpy.ndarray, shape ``(n, d_out, d_in)``
+    numpy.ndarray, shape (n, d_out, d_in)
         ``J[t]``; ``d_out`` is ``d_hidden`` (recurrent) or ``d_model`` (attention).
     """
     x = _check_layer_input(layer, x)
@@ -161,7 +161,7 @@ def finite_difference_jacobians(
     ----------
     f : callable
         Maps ``(batch, n, d_in)`` to ``(batch, n, d_out)``.
-    x : array_like, shape ``(n, d_in)``
+    x : array_like, shape (n, d_in)
         The point to differentiate at (float64).
     eps : float, default 1e-6
         Step size $\varepsilon$.
@@ -170,7 +170,7 @@ def finite_difference_jacobians(
 
     Returns
     -------
-    numpy.ndarray, shape ``(n, d_out, d_in)``
+    numpy.ndarray, shape (n, d_out, d_in)
     """
     if not callable(f):
         raise TypeError(f"f must be callable; got {type(f).__name__}")
@@ -202,11 +202,11 @@ def gradient_norms(layer: Layer, x: ArrayLike) -> Array:
     Parameters
     ----------
     layer : RNN, LSTM or MultiHeadAttention
-    x : array_like, shape ``(n, d_in)``
+    x : array_like, shape (n, d_in)
 
     Returns
     -------
-    numpy.ndarray, shape ``(n,)``
+    numpy.ndarray, shape (n,)
         ``g[k]``, the distance ``k = 0`` being the last position itself.
     """
     jacobians = input_jacobians(layer, x)

@@ -61,9 +61,9 @@ class LayerNorm:
 
     Attributes
     ----------
-    gamma : numpy.ndarray, shape ``(d,)``
+    gamma : numpy.ndarray, shape (d,)
         Scale, initialised to ones.
-    beta : numpy.ndarray, shape ``(d,)``
+    beta : numpy.ndarray, shape (d,)
         Shift, initialised to zeros.
     eps : float
         Added to the variance; GPT-2 uses ``1e-5``.
@@ -110,10 +110,10 @@ class FeedForward:
 
     Attributes
     ----------
-    w1 : numpy.ndarray, shape ``(d_model, d_ff)``
-    b1 : numpy.ndarray, shape ``(d_ff,)``
-    w2 : numpy.ndarray, shape ``(d_ff, d_model)``
-    b2 : numpy.ndarray, shape ``(d_model,)``
+    w1 : numpy.ndarray, shape (d_model, d_ff)
+    b1 : numpy.ndarray, shape (d_ff,)
+    w2 : numpy.ndarray, shape (d_ff, d_model)
+    b2 : numpy.ndarray, shape (d_model,)
     activation : {"relu", "gelu", "gelu_tanh"}
     """
 

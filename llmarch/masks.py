@@ -52,7 +52,7 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
 
     Parameters
     ----------
-    lengths : array_like of int, shape ``(batch,)``
+    lengths : array_like of int, shape (batch,)
         Number of real tokens in each sequence, each between 0 and ``n``.
     n : int
         Padded sequence length.

@@ -43,11 +43,11 @@ def attention_heatmap(
 
     Parameters
     ----------
-    weights : array_like, shape ``(n_q, n_k)``
+    weights : array_like, shape (n_q, n_k)
         Rows are the queries' attention distributions (each sums to 1).
-    queries : sequence of str, length ``n_q``
+    queries : sequence of str, length n_q
         Row labels (the tokens that ask).
-    keys : sequence of str, length ``n_k``, optional
+    keys : sequence of str, length n_k, optional
         Column labels (the tokens that answer); defaults to ``queries``.
     title : str
         Figure title.
@@ -92,7 +92,7 @@ def matrix_heatmap(
 
     Parameters
     ----------
-    matrix : array_like, shape ``(rows, columns)``
+    matrix : array_like, shape (rows, columns)
         The values; booleans are drawn as 0 and 1.
     title, xlabel, ylabel, colorbar_label : str
         Text for the figure.
@@ -122,13 +122,13 @@ def matrix_heatmap(
 
 
 def attention_heads(weights: ArrayLike, tokens: Sequence[str], *, title: str = "") -> Figure:
-    """Draw every head's attention weights side by side.
+    """Draw every head's attention weights, two heads to a row (so they stay legible on a phone).
 
     Parameters
     ----------
-    weights : array_like, shape ``(n_heads, n, n)``
+    weights : array_like, shape (n_heads, n, n)
         Per-head attention weights of a self-attention layer.
-    tokens : sequence of str, length ``n``
+    tokens : sequence of str, length n
         Labels for queries (rows) and keys (columns).
     title : str
         Figure title.
@@ -138,15 +138,30 @@ def attention_heads(weights: ArrayLike, tokens: Sequence[str], *, title: str = "
         raise ValueError(f"weights must have shape (n_heads, {len(tokens)}, {len(tokens)}); got {w.shape}")
     plt = _pyplot()
     n_heads = w.shape[0]
+    n_cols = min(n_heads, 2)
+    n_rows = -(-n_heads // n_cols)
     fig, axes = plt.subplots(
-        1, n_heads, figsize=(2.6 * n_heads + 0.8, 3.2), facecolor="white", layout="constrained", squeeze=False
+        n_rows,
+        n_cols,
+        figsize=(2.9 * n_cols + 1.0, 2.9 * n_rows + 0.4),
+        facecolor="white",
+        layout="constrained",
+        squeeze=False,
     )
-    for head, ax in enumerate(axes[0]):
+    ticks = np.arange(len(tokens))
+    for head, ax in enumerate(axes.flat):
+        if head >= n_heads:
+            ax.set_axis_off()  # an odd number of heads leaves one panel empty
+            continue
         image = ax.imshow(w[head], cmap="viridis", vmin=0.0, vmax=1.0)
         ax.set_title(f"head {head}")
-        ax.set_xticks(np.arange(len(tokens)), labels=tokens, rotation=60, ha="right", fontsize=8)
-        ax.set_yticks(np.arange(len(tokens)), labels=tokens if head == 0 else [], fontsize=8)
-    fig.colorbar(image, ax=axes[0].tolist(), label="attention weight", shrink=0.8)
+        ax.set_xticks(ticks, labels=tokens, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(ticks, labels=tokens if head % n_cols == 0 else [], fontsize=8)
+        if head % n_cols == 0:
+            ax.set_ylabel("query")
+        if head >= n_heads - n_cols:
+            ax.set_xlabel("key")
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="attention weight", shrink=0.8)
     if title:
         fig.suptitle(title)
     return fig
@@ -182,9 +197,9 @@ def line_chart(
 
     Parameters
     ----------
-    x : array_like, shape ``(m,)``
+    x : array_like, shape (m,)
         The shared x values.
-    series : mapping of str to array_like, each shape ``(m,)``
+    series : mapping of str to array_like, each shape (m,)
         Legend label -> y values; NaN leaves a gap.
     title, xlabel, ylabel : str
         Text for the figure.

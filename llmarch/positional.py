@@ -76,7 +76,7 @@ class LearnedPositionalEmbedding:
 
     Attributes
     ----------
-    weight : numpy.ndarray, shape ``(n_positions, d_model)``
+    weight : numpy.ndarray, shape (n_positions, d_model)
         The table $P$; row $t$ is the vector of position $t$.
     """
 
@@ -172,7 +172,7 @@ def rotary_embedding(
 
     Parameters
     ----------
-    x : array_like, shape ``(..., n, d)``
+    x : array_like, shape (..., n, d)
         Queries or keys (per head); ``d`` must be even.
     positions : array_like, optional
         Position of each row, shape ``(n,)`` or broadcastable to ``(..., n)``; default

@@ -79,11 +79,11 @@ class RNN:
 
     Attributes
     ----------
-    w_x : numpy.ndarray, shape ``(d_in, d_hidden)``
+    w_x : numpy.ndarray, shape (d_in, d_hidden)
         Input weights.
-    w_h : numpy.ndarray, shape ``(d_hidden, d_hidden)``
+    w_h : numpy.ndarray, shape (d_hidden, d_hidden)
         Recurrent weights.
-    b : numpy.ndarray, shape ``(d_hidden,)``
+    b : numpy.ndarray, shape (d_hidden,)
         Bias.
     """
 
@@ -134,16 +134,16 @@ class RNN:
 
         Parameters
         ----------
-        x : array_like, shape ``(..., n, d_in)``
+        x : array_like, shape (..., n, d_in)
             The inputs; leading dimensions are a batch.
-        h0 : array_like, shape ``(..., d_hidden)``, optional
+        h0 : array_like, shape (..., d_hidden), optional
             Initial state; zeros by default.
 
         Returns
         -------
-        outputs : numpy.ndarray, shape ``(..., n, d_hidden)``
+        outputs : numpy.ndarray, shape (..., n, d_hidden)
             $h_1, \dots, h_n$.
-        h_n : numpy.ndarray, shape ``(..., d_hidden)``
+        h_n : numpy.ndarray, shape (..., d_hidden)
             The final state (equal to ``outputs[..., -1, :]`` when ``n > 0``).
         """
         x = _check_sequence(x, self.d_in)
@@ -172,11 +172,11 @@ class LSTM:
 
     Attributes
     ----------
-    w_x : numpy.ndarray, shape ``(d_in, 4 * d_hidden)``
+    w_x : numpy.ndarray, shape (d_in, 4 * d_hidden)
         Input weights for the gates $i, f, g, o$, side by side.
-    w_h : numpy.ndarray, shape ``(d_hidden, 4 * d_hidden)``
+    w_h : numpy.ndarray, shape (d_hidden, 4 * d_hidden)
         Recurrent weights, same layout.
-    b : numpy.ndarray, shape ``(4 * d_hidden,)``
+    b : numpy.ndarray, shape (4 * d_hidden,)
         Biases, same layout.
     """
 
@@ -251,16 +251,16 @@ class LSTM:
 
         Parameters
         ----------
-        x : array_like, shape ``(..., n, d_in)``
+        x : array_like, shape (..., n, d_in)
             The inputs; leading dimensions are a batch.
-        h0, c0 : array_like, shape ``(..., d_hidden)``, optional
+        h0, c0 : array_like, shape (..., d_hidden), optional
             Initial output and cell state; zeros by default.
 
         Returns
         -------
-        outputs : numpy.ndarray, shape ``(..., n, d_hidden)``
+        outputs : numpy.ndarray, shape (..., n, d_hidden)
             $h_1, \dots, h_n$.
-        (h_n, c_n) : tuple of numpy.ndarray, each ``(..., d_hidden)``
+        (h_n, c_n) : tuple of numpy.ndarray, each (..., d_hidden)
             The final output and cell state.
         """
         x = _check_sequence(x, self.d_in)

@@ -35,7 +35,7 @@ def pre_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
 
     Parameters
     ----------
-    x : array_like, shape ``(..., d_model)``
+    x : array_like, shape (..., d_model)
         The residual stream.
     sublayer : callable
         $F$: attention or feed-forward, mapping ``(..., d_model)`` to the same shape.
@@ -44,7 +44,7 @@ def pre_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
 
     Returns
     -------
-    numpy.ndarray, shape ``(..., d_model)``
+    numpy.ndarray, shape (..., d_model)
     """
     x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
     return x + sublayer(norm(x))
@@ -59,7 +59,7 @@ def post_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
 
     Parameters
     ----------
-    x : array_like, shape ``(..., d_model)``
+    x : array_like, shape (..., d_model)
         The residual stream.
     sublayer : callable
         $F$: attention or feed-forward, mapping ``(..., d_model)`` to the same shape.
@@ -68,7 +68,7 @@ def post_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
 
     Returns
     -------
-    numpy.ndarray, shape ``(..., d_model)``
+    numpy.ndarray, shape (..., d_model)
     """
     x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
     return norm(x + sublayer(x))

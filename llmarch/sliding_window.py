@@ -37,16 +37,16 @@ def sliding_window_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, window: i
 
     Parameters
     ----------
-    q, k : array_like, shape ``(..., n, d_k)``
+    q, k : array_like, shape (..., n, d_k)
         Queries and keys of the same sequence.
-    v : array_like, shape ``(..., n, d_v)``
+    v : array_like, shape (..., n, d_v)
         Values.
     window : int
         $r \ge 1$, the number of keys each query sees (itself included).
 
     Returns
     -------
-    numpy.ndarray, shape ``(..., n, d_v)``
+    numpy.ndarray, shape (..., n, d_v)
     """
     q = as_float_array("q", q, min_ndim=2, layout="(..., n, d_k)")
     k = as_float_array("k", k, min_ndim=2, layout="(..., n, d_k)")

@@ -62,11 +62,11 @@ def tiled_attention(
 
     Parameters
     ----------
-    q : array_like, shape ``(..., n_q, d_k)``
+    q : array_like, shape (..., n_q, d_k)
         Queries.
-    k : array_like, shape ``(..., n_k, d_k)``
+    k : array_like, shape (..., n_k, d_k)
         Keys.
-    v : array_like, shape ``(..., n_k, d_v)``
+    v : array_like, shape (..., n_k, d_v)
         Values, one row per key.
     causal : bool, default False
         If True, query $i$ may attend only to keys $j \le i$ (the mask
@@ -89,7 +89,7 @@ def tiled_attention(
 
     Returns
     -------
-    numpy.ndarray, shape ``(..., n_q, d_v)``
+    numpy.ndarray, shape (..., n_q, d_v)
         The attention output; float32 if ``q``, ``k`` and ``v`` are all float32, else
         float64. A query with no allowed key gets a zero row, never NaN.
 

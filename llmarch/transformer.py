@@ -199,9 +199,9 @@ class DecoderLayer:
 
         Parameters
         ----------
-        x : array_like, shape ``(..., n_tgt, d_model)``
+        x : array_like, shape (..., n_tgt, d_model)
             The target so far.
-        memory : array_like, shape ``(..., n_src, d_model)``
+        memory : array_like, shape (..., n_src, d_model)
             The encoder's output.
         self_mask : array_like of bool, optional
             Broadcastable to ``(..., n_tgt, n_tgt)``, for example target padding; combined
@@ -211,7 +211,7 @@ class DecoderLayer:
 
         Returns
         -------
-        numpy.ndarray, shape ``(..., n_tgt, d_model)``
+        numpy.ndarray, shape (..., n_tgt, d_model)
         """
         x = as_float_array("x", x, min_ndim=2, layout="(..., n_tgt, d_model)")
         mask = causal_mask(x.shape[-2])  # (n_tgt, n_tgt)
@@ -386,9 +386,9 @@ class Transformer:
 
         Parameters
         ----------
-        src : array_like of int, shape ``(..., n_src)``
+        src : array_like of int, shape (..., n_src)
             Source token ids.
-        tgt : array_like of int, shape ``(..., n_tgt)``
+        tgt : array_like of int, shape (..., n_tgt)
             Target token ids so far (during training: the target shifted right).
         src_mask : array_like of bool, optional
             Source key mask, for example ``padding_mask(src_lengths, n_src)`` of shape
@@ -399,7 +399,7 @@ class Transformer:
 
         Returns
         -------
-        numpy.ndarray, shape ``(..., n_tgt, vocab_size)``
+        numpy.ndarray, shape (..., n_tgt, vocab_size)
             Row $t$ scores the token that follows target position $t$.
         """
         memory = self.encode(src, src_mask)

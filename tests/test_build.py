@@ -39,7 +39,8 @@ def test_math_is_mathml_and_no_latex_is_left(site):
 def test_heatmap_is_generated_and_shown(site):
     assert (site / "figures" / "attention_heatmap.svg").is_file()
     page = (site / "transformers" / "index.html").read_text()
-    assert re.search(r'<img alt="[^"]+" src="../figures/attention_heatmap.svg"', page)
+    # linked to itself, to open full size (docs/hooks/figures.py)
+    assert re.search(r'<a class="llmarch-figure" href="../figures/attention_heatmap.svg"><img alt="[^"]+"', page)
 
 
 def test_verified_output_is_on_the_page(site):

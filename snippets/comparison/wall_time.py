@@ -9,20 +9,24 @@ result = load_benchmarks()["recurrent_vs_attention"]
 print(result.title)
 #> one forward pass over n positions, batch 1, d 512, 8 heads, float32 (NumPy, 1 CPU thread)
 print(result.machine())
-#> AMD EPYC, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, 2 threads); measured 2026-11-28 19:06 UTC
+#> Intel(R) Xeon(R) Processor, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads); measured 2026-11-29 22:19 UTC
 env = result.environment
 print("load average before:", env["load_average_before"])
-#> load average before: [1.66, 4.59, 5.71]
+#> load average before: [1.0, 0.93, 1.44]
 print("load average after: ", env["load_average_after"])
-#> load average after:  [4.5, 4.93, 5.78]
+#> load average after:  [1.0, 0.94, 1.43]
 print(result.table())
 #>    n  RNN ms  LSTM ms  attn ms  attn/RNN  RNN GFLOP/s  LSTM GFLOP/s  attn GFLOP/s
 #> ----  ------  -------  -------  --------  -----------  ------------  ------------
-#>   16    1.01     9.29     1.09      1.08         16.6          7.22          31.3
-#>   64    7.63     30.6     2.62     0.343         8.79          8.79          54.5
-#>  256    27.8      133     19.6     0.705         9.65           8.1          34.2
-#> 1024     110      725      246      2.23         9.76          5.92          17.5
-#> 2048     284     1518     2453      8.63         7.56          5.66          5.25
+#>   16    1.55     8.54     1.65      1.07         10.8          7.86          20.7
+#>   64    5.83     32.5        3     0.515         11.5          8.26          47.5
+#>  256    21.8      127     10.8     0.494         12.3          8.47          62.3
+#> 1024    84.3      508     99.7      1.18         12.7          8.45          43.1
+#> 2048     171     1022      848      4.95         12.6          8.41          15.2
+
+ratio = dict(zip(result.column("n"), result.column("attn/RNN"), strict=True))
+print("attention faster than the RNN at n =", [n for n, r in ratio.items() if r < 1])
+#> attention faster than the RNN at n = [64, 256]
 
 fig = line_chart(
     result.column("n"),

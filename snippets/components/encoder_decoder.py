@@ -47,11 +47,19 @@ panels = [
     (dec, "decoder masked self-attention", tgt, tgt),
     (cross, "decoder cross-attention", tgt, src),
 ]
+top = max(w.max() for w, *_ in panels)  # one colour scale for all three
+
+
+def labels(ids):  # a space would be an empty tick label: show it as ␣
+    return [char if char != " " else "␣" for char in tokenizer.decode(ids)]
+
+
 for ax, (w, title, rows, cols) in zip(axes, panels, strict=True):
-    ax.imshow(w, cmap="viridis", vmin=0, vmax=w.max())
+    image = ax.imshow(w, cmap="viridis", vmin=0, vmax=top)
     ax.set_title(title, fontsize=10)
-    ax.set_xticks(range(len(cols)), labels=list(tokenizer.decode(cols)))
-    ax.set_yticks(range(len(rows)), labels=list(tokenizer.decode(rows)))
+    ax.set_xticks(range(len(cols)), labels=labels(cols))
+    ax.set_yticks(range(len(rows)), labels=labels(rows))
     ax.set_xlabel("key")
     ax.set_ylabel("query")
+fig.colorbar(image, ax=axes, label="attention weight", shrink=0.8)
 save_figure(fig, "attention_patterns.svg")

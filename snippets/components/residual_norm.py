@@ -28,27 +28,28 @@ print(np.array_equal(pre_ln_residual(x, zero, norm), x))
 print(np.array_equal(post_ln_residual(x, zero, norm), x))
 #> False
 
-# A stack of 24 feed-forward sublayers, wrapped both ways.
+# A stack of 24 feed-forward sublayers, wrapped both ways, on a stream of std 1.
+stream = rng.standard_normal((4, d_model))
 ffns = [
     FeedForward.init(d_model, 4 * d_model, rng, activation="gelu_tanh", std=0.1)
     for _ in range(n_layers)
 ]
-pre, post = x, x
-pre_scale, post_scale = [], []
+pre, post = stream, stream
+pre_scale, post_scale = [stream.std()], [stream.std()]
 for ffn in ffns:
     pre = pre_ln_residual(pre, ffn, norm)
     post = post_ln_residual(post, ffn, norm)
     pre_scale.append(pre.std())
     post_scale.append(post.std())
-print(f"after {n_layers} layers: pre-LN std {pre_scale[-1]:.2f}, "
-      f"post-LN std {post_scale[-1]:.2f}")
-#> after 24 layers: pre-LN std 6.72, post-LN std 1.00
+print(f"std at the start {pre_scale[0]:.2f}; after {n_layers} layers: "
+      f"pre-LN {pre_scale[-1]:.2f}, post-LN {post_scale[-1]:.2f}")
+#> std at the start 1.01; after 24 layers: pre-LN 4.43, post-LN 1.00
 
 fig, ax = plt.subplots(figsize=(6, 3.4), facecolor="white", layout="constrained")
-layers = np.arange(1, n_layers + 1)
+layers = np.arange(n_layers + 1)  # 0: the stream before the first layer
 ax.plot(layers, pre_scale, "o-", label="pre-LN: x + F(LN(x))")
 ax.plot(layers, post_scale, "s-", label="post-LN: LN(x + F(x))")
-ax.set_xlabel("layer")
+ax.set_xlabel("layers applied")
 ax.set_ylabel("std of the residual stream")
 ax.legend()
 ax.grid(alpha=0.3)
