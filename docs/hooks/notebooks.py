@@ -318,12 +318,11 @@ def on_files(files: Any, config: Any) -> Any:
             continue
         fill_outputs(nb, results)
         # Not File.generated: mkdocs-jupyter's page wrapper reads the path from ``src_dir``.
-        src_dir = build / Path(uri).stem
-        nbformat.write(nb, _parent(src_dir / uri))
+        nbformat.write(nb, _parent(build / uri))
         files.append(
             File(
                 uri,
-                src_dir=str(src_dir),
+                src_dir=str(build),
                 dest_dir=config.site_dir,
                 use_directory_urls=config.use_directory_urls,
                 inclusion=InclusionLevel.NOT_IN_NAV,
