@@ -20,9 +20,10 @@ help:
 	@echo "make snippets  refresh the #> output lines of snippets after an intentional change"
 	@echo "make clean     remove site/, caches and .venv"
 
-$(STAMP): pyproject.toml constraints.txt
+# The package and the guide's MkDocs plugin (docs/plugin/, a project of its own: never published).
+$(STAMP): pyproject.toml docs/plugin/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(EXTRAS)]" -e docs/plugin
 	touch $@
 
 setup: $(STAMP)
@@ -91,7 +92,7 @@ site: setup
 	$(BIN)/mkdocs build --strict --site-dir site
 
 snippets: setup
-	$(BIN)/python docs/hooks/snippet_check.py --update
+	$(BIN)/python -m llmarch_guide.snippets --update
 
 clean:
 	rm -rf site .bench-site tests/browser/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)

@@ -39,7 +39,7 @@ def test_math_is_mathml_and_no_latex_is_left(site):
 def test_heatmap_is_generated_and_shown(site):
     assert (site / "figures" / "attention_heatmap.svg").is_file()
     page = (site / "transformers" / "index.html").read_text()
-    # linked to itself, to open full size (docs/hooks/figures.py)
+    # linked to itself, to open full size (docs/plugin/llmarch_guide/markup.py)
     assert re.search(r'<a class="llmarch-figure" href="../figures/attention_heatmap.svg"><img alt="[^"]+"', page)
 
 
@@ -69,8 +69,8 @@ def test_api_reference_has_the_public_names(site):
         assert f'href="{found[0]}/#{name}"' in overview, f"api/index.html does not link {name}"
 
 
-def test_hooks_are_not_published(site):
-    assert not (site / "hooks").exists()
+def test_the_plugin_is_not_published(site):
+    assert not (site / "plugin").exists()
 
 
 @pytest.fixture
@@ -111,9 +111,9 @@ def test_an_orphan_snippet_and_a_missing_include_fail_the_build(project_copy, tm
 
 def test_every_section_page_is_a_notebook_to_read_and_download(site):
     import nbformat
-    import notebooks
+    from llmarch_guide import notebooks
 
-    made = notebooks.section_notebooks()
+    made = notebooks.section_notebooks(ROOT / "docs", ROOT / "snippets")
     assert "transformers.md" in made
     for page, nb in made.items():
         stem = Path(notebooks.notebook_uri(page)).stem

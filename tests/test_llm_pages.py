@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from llm_answers import answer_box, render_answer
+from llmarch_guide.answers import answer_box, render_answer
 
 from llmarch.llm import Recording, canonical_request
 
@@ -102,9 +102,11 @@ def test_each_seed_prompt_is_on_its_page_with_its_box():
 
 # ---------------------------------------------------------------- a real MkDocs build with the hook
 def _site_project(tmp: Path) -> Path:
-    """A small MkDocs project: the three pages' "Asking a model" sections, the real hook and snippets."""
+    """A small MkDocs project: the three pages' "Asking a model" sections and their snippets, the plugin."""
     docs = tmp / "docs"
-    for page in PAGES:
+    for page, snippet in PAGES.items():
+        (tmp / "snippets" / snippet).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "snippets" / snippet).write_text((ROOT / "snippets" / snippet).read_text())
         text = (ROOT / "docs" / page).read_text()
         section = text[text.index("## Asking a model") :].split("\n## ")[0]
         (docs / page).parent.mkdir(parents=True, exist_ok=True)
@@ -112,10 +114,10 @@ def _site_project(tmp: Path) -> Path:
     (docs / "index.md").write_text("# Home\n")
     (docs / "setup.md").write_text("# Setup\n")
     (tmp / "mkdocs.yml").write_text(
-        f"""site_name: t
+        """site_name: t
 strict: true
-theme: {{name: material, font: false}}
-hooks: [{ROOT / "docs" / "hooks" / "llm_answers.py"}]
+theme: {name: material, font: false}
+plugins: [llmarch-guide]
 markdown_extensions:
   - admonition
   - attr_list
@@ -123,7 +125,7 @@ markdown_extensions:
   - tables
   - toc
   - pymdownx.superfences
-  - pymdownx.snippets: {{base_path: ["{ROOT / "snippets"}"], check_paths: true}}
+  - pymdownx.snippets: {base_path: [snippets], check_paths: true}
 """
     )
     return tmp

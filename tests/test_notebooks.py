@@ -1,7 +1,7 @@
 """Every section page's notebook: made from the page and its snippets, and runs top to bottom in a fresh kernel.
 
 The build does not run the notebooks: each cell's output there is what its snippet printed when the
-build ran it as a script (docs/hooks/notebooks.py). Here each notebook runs as a reader runs it, in
+build ran it as a script (docs/plugin/llmarch_guide/notebooks.py). Here each notebook runs as a reader runs it, in
 one fresh kernel from top to bottom, and every cell must print exactly what the published notebook shows.
 """
 
@@ -12,14 +12,16 @@ import sys
 from pathlib import Path
 
 import nbformat
-import notebooks
 import pytest
 from ipykernel.kernelspec import write_kernel_spec
+from llmarch_guide import notebooks
+from llmarch_guide.notebooks import NotebookError, SnippetResult, fill_outputs, page_to_notebook, section_notebooks
+from llmarch_guide.snippets import included_snippets, snippet_env
 from nbclient import NotebookClient
-from notebooks import DOCS, NotebookError, SnippetResult, fill_outputs, page_to_notebook, section_notebooks
-from snippet_check import SNIPPETS, included_snippets, snippet_env
+from sitetools import ROOT
 
-NOTEBOOKS = section_notebooks()
+DOCS, SNIPPETS = ROOT / "docs", ROOT / "snippets"
+NOTEBOOKS = section_notebooks(DOCS, SNIPPETS)
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -35,7 +37,7 @@ def test_every_page_with_a_snippet_has_a_notebook():
     pages = {
         path.relative_to(DOCS).as_posix()
         for path in DOCS.rglob("*.md")
-        if "hooks" not in path.parts and included_snippets(path.read_text(encoding="utf-8"))
+        if "plugin" not in path.parts and included_snippets(path.read_text(encoding="utf-8"))
     }
     assert set(NOTEBOOKS) == pages
     assert "transformers.md" in NOTEBOOKS
@@ -104,14 +106,14 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, kernel, tmp_path, s
 
 
 def test_each_cell_shows_what_its_snippet_printed():
-    nb = page_to_notebook(PAGE, "components/test.md")
-    printed = SnippetResult(SNIPPETS / "transformers/attention_heatmap.py", stdout="it attends\n", stderr="warned\n")
+    nb = page_to_notebook(PAGE, "components/test.md", SNIPPETS)
+    printed = SnippetResult("transformers/attention_heatmap.py", stdout="it attends\n", stderr="warned\n")
     fill_outputs(nb, {"transformers/attention_heatmap.py": printed})
     (cell,) = code_cells(nb)
     assert cell.execution_count == 1
     assert [(out.name, out.text) for out in cell.outputs] == [("stdout", "it attends\n"), ("stderr", "warned\n")]
-    failed = page_to_notebook(PAGE, "components/test.md")
-    fill_outputs(failed, {"transformers/attention_heatmap.py": SnippetResult(printed.path, error="boom")})
+    failed = page_to_notebook(PAGE, "components/test.md", SNIPPETS)
+    fill_outputs(failed, {"transformers/attention_heatmap.py": SnippetResult(printed.name, error="boom")})
     assert code_cells(failed)[0].outputs == [] and code_cells(failed)[0].execution_count is None
 
 
@@ -149,7 +151,7 @@ pip install llmarch
 
 
 def test_page_syntax_is_turned_into_plain_notebook_markdown():
-    nb = page_to_notebook(PAGE, "components/test.md", site_name="The guide")
+    nb = page_to_notebook(PAGE, "components/test.md", SNIPPETS, site_name="The guide")
     kinds = [cell.cell_type for cell in nb.cells]
     assert kinds == ["markdown", "code", "markdown", "markdown"]
     first, after, last = (cell.source for cell in nb.cells if cell.cell_type == "markdown")
@@ -161,7 +163,8 @@ def test_page_syntax_is_turned_into_plain_notebook_markdown():
     assert last.startswith("## Next\n\n```bash\n# a shell block")
     assert nb.cells[1].metadata == {"snippet": "transformers/attention_heatmap.py"}
     assert [cell.id for cell in nb.cells] == ["cell-1", "cell-2", "cell-3", "cell-4"]  # the same page, the same file
-    assert nbformat.writes(nb) == nbformat.writes(page_to_notebook(PAGE, "components/test.md", site_name="The guide"))
+    again = page_to_notebook(PAGE, "components/test.md", SNIPPETS, site_name="The guide")
+    assert nbformat.writes(nb) == nbformat.writes(again)
 
 
 def test_the_rule_and_its_opt_out():
@@ -174,7 +177,5 @@ def test_the_rule_and_its_opt_out():
 
 
 def test_an_include_the_notebook_cannot_show_is_an_error():
-    with pytest.raises(NotebookError, match=r"missing\.py"):
-        page_to_notebook('```python\n--8<-- "transformers/missing.py"\n```\n', "x.md")
     with pytest.raises(NotebookError, match="outside a code block"):
-        page_to_notebook('# Page\n\n--8<-- "transformers/attention_heatmap.py"\n', "x.md")
+        page_to_notebook('# Page\n\n--8<-- "transformers/attention_heatmap.py"\n', "x.md", SNIPPETS)

@@ -3,11 +3,12 @@
 import shutil
 
 import pytest
-import snippet_check
-from snippet_check import ROOT, SNIPPETS, expected_source, included_snippets, run_snippet, snippet_files
+from llmarch_guide import snippets as snippet_check
+from llmarch_guide.snippets import expected_source, included_snippets, run_snippet, snippet_files
+from sitetools import ROOT
 
-DOCS = ROOT / "docs"
-SNIPPET_FILES = snippet_files()
+DOCS, SNIPPETS = ROOT / "docs", ROOT / "snippets"
+SNIPPET_FILES = snippet_files(SNIPPETS)
 
 
 def page_includes() -> dict[str, list[str]]:

@@ -1,14 +1,8 @@
-"""Run every snippet and check what it prints against the ``#>`` lines under each ``print``.
+"""Run a snippet and check what it prints against the ``#>`` lines under each ``print``.
 
-One module serves three callers:
-
-* the MkDocs hook (``mkdocs.yml`` -> ``hooks:``): runs every file in ``snippets/`` during the
-  build, fails the strict build on an exception, a ``#>`` mismatch or a snippet no page
-  includes, publishes the figures the snippets draw under ``figures/`` and hands what each
-  printed to the notebooks (``docs/hooks/notebooks.py``), so every snippet runs once a build;
-* pytest (``tests/test_snippets.py``), which runs the same check per file;
-* ``python docs/hooks/snippet_check.py --update`` (``make snippets``), which rewrites the
-  ``#>`` lines from a fresh run after an intentional change.
+Used by the guide's MkDocs plugin (``plugin.py``), which runs every snippet once a build, and by
+``python -m llmarch_guide.snippets --update`` (``make snippets``), which rewrites the ``#>`` lines
+from a fresh run after an intentional change.
 
 Why not pytest-examples itself: it writes multi-line output as a triple-quoted string rather
 than ``#>`` lines, and its runner needs a live pytest request, so the build could not use it.
@@ -24,25 +18,24 @@ import ast
 import difflib
 import hashlib
 import json
-import logging
 import os
 import re
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mkdocs.plugins import event_priority
-
-ROOT = Path(__file__).resolve().parents[2]
-SNIPPETS = ROOT / "snippets"
 FIGURE_SUFFIXES = {".svg", ".png"}
 OUTPUT_LINE = re.compile(r"^\s*#>( |$)")
 INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']([^"']+)["']""", re.MULTILINE)
 TIMEOUT_S = 600
+# One BLAS thread per snippet: the build runs one snippet per core, and BLAS threads on top of
+# that fight for the same cores (on 2 cores, a full run took twice as long without this).
+ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+ONE_THREAD += ("NUMEXPR_NUM_THREADS",)
 _RUNNER_FRAME = re.compile(r'File "(<string>|<frozen runpy>)"')
 
 # Runs inside the snippet's own process: records each print's text and the line of the
@@ -72,11 +65,11 @@ finally:
 
 @dataclass
 class SnippetResult:
-    """The outcome of running one snippet."""
+    """The outcome of running one snippet: ``error`` is None when it ran and printed its ``#>`` lines."""
 
-    path: Path
+    name: str  # as the pages include it: relative to the snippets folder
     error: str | None = None
-    expected_source: str | None = None
+    expected_source: str | None = None  # the file with its #> lines rewritten from this run
     figures: dict[str, bytes] = field(default_factory=dict)
     stdout: str = ""  # everything it printed, in order (the notebook cell's output)
     stderr: str = ""
@@ -85,32 +78,46 @@ class SnippetResult:
     def ok(self) -> bool:
         return self.error is None
 
-    @property
-    def name(self) -> str:
-        try:
-            return self.path.relative_to(ROOT).as_posix()
-        except ValueError:
-            return str(self.path)
+    def summary(self) -> dict[str, Any]:
+        """What the build reports to the tests (JSON): figures by name only, they are in the site."""
+        return {**asdict(self), "figures": sorted(self.figures)}
 
 
-def snippet_files(root: Path = SNIPPETS) -> list[Path]:
+def snippet_files(root: Path) -> list[Path]:
     """Every snippet, sorted: ``*.py`` files under ``root``, skipping private ``_*`` files."""
     return sorted(p for p in root.rglob("*.py") if not p.name.startswith("_") and "__pycache__" not in p.parts)
 
 
+def included_snippets(markdown: str) -> list[str]:
+    """Paths (relative to the snippets folder) that a page includes with ``--8<-- "path"``."""
+    return INCLUDE.findall(markdown)
+
+
 def snippet_env() -> dict[str, str]:
-    """The environment a snippet runs in: offline, deterministic, LLM answers replayed."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "MPLBACKEND": "Agg",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LLMARCH_LLM_MODE": "replay",
-            "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
-        }
-    )
-    return env
+    """The environment a snippet runs in: offline, deterministic, one BLAS thread, LLM answers replayed."""
+    return {
+        **os.environ,
+        **dict.fromkeys(ONE_THREAD, "1"),
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LLMARCH_LLM_MODE": "replay",
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
+    }
+
+
+def package_digest(package: Path) -> str:
+    """A digest of every file of the package the snippets import: a change anywhere reruns them all."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def content_key(path: Path, name: str, package: str) -> str:
+    """What a snippet's result depends on: its name, its text and the package (``package_digest``)."""
+    return hashlib.sha256(f"{package}\0{name}\0".encode() + path.read_bytes()).hexdigest()
 
 
 def expected_source(source: str, records: list[tuple[int, str]], name: str = "<snippet>") -> str:
@@ -162,10 +169,13 @@ def first_difference(name: str, old: str, new: str) -> str:
     return f"{name}: printed output differs from the #> lines"
 
 
-def run_snippet(path: Path) -> SnippetResult:
-    """Run ``path`` in a fresh process and empty folder; compare its output with its ``#>`` lines."""
+def run_snippet(path: Path, name: str | None = None) -> SnippetResult:
+    """Run ``path`` in a fresh process and empty folder; compare its output with its ``#>`` lines.
+
+    ``name`` is how errors name the file (default: the path as given).
+    """
+    result = SnippetResult(name or path.as_posix())
     path = path.resolve()
-    result = SnippetResult(path)
     source = path.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="llmarch-snippet-") as tmp:
         records_file = Path(tmp) / ".records.json"
@@ -203,26 +213,21 @@ def run_snippet(path: Path) -> SnippetResult:
     return result
 
 
-def run_snippets(paths: list[Path], jobs: int | None = None) -> list[SnippetResult]:
-    """Run many snippets side by side (one process each), results in the order given."""
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+def run_all(paths: list[Path]) -> list[SnippetResult]:
+    """Run many snippets side by side (one process per core), results in the order given."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return list(pool.map(run_snippet, paths))
-
-
-def included_snippets(markdown: str) -> list[str]:
-    """Paths (relative to ``snippets/``) that a page includes with ``--8<-- "path"``."""
-    return INCLUDE.findall(markdown)
 
 
 def update(paths: list[Path]) -> int:
     """Rewrite the ``#>`` lines of ``paths`` from a fresh run; report snippets that raise."""
     status = 0
-    for result in run_snippets(paths):
+    for path, result in zip(paths, run_all(paths), strict=True):
         if result.expected_source is None:
             print(result.error, file=sys.stderr)
             status = 1
-        elif result.expected_source != result.path.read_text(encoding="utf-8"):
-            result.path.write_text(result.expected_source, encoding="utf-8")
+        elif result.expected_source != path.read_text(encoding="utf-8"):
+            path.write_text(result.expected_source, encoding="utf-8")
             print(f"updated {result.name}")
     return status
 
@@ -230,108 +235,18 @@ def update(paths: list[Path]) -> int:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("paths", nargs="*", type=Path, help="snippet files (default: all of snippets/)")
+    parser = argparse.ArgumentParser(description="Run snippets and check (or --update) their #> output lines.")
+    parser.add_argument("paths", nargs="*", type=Path, help="snippet files (default: all of ./snippets)")
     parser.add_argument("--update", action="store_true", help="rewrite the #> lines instead of checking them")
     args = parser.parse_args(argv)
-    paths = args.paths or snippet_files()
+    paths = args.paths or snippet_files(Path("snippets"))
     if args.update:
         return update(paths)
-    failures = [r for r in run_snippets(paths) if not r.ok]
+    failures = [r for r in run_all(paths) if not r.ok]
     for r in failures:
         print(r.error, file=sys.stderr)
     print(f"{len(paths) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
-
-
-# ---------------------------------------------------------------- the MkDocs hook
-log = logging.getLogger("mkdocs.hooks.snippet_check")
-# Set (to anything but "" or "0") only to time the build without execution: no snippet runs
-# and every figure a page links to is an empty placeholder. Never for a build that is published.
-SKIP_EXECUTION = "LLMARCH_SKIP_EXECUTION"
-FIGURE_LINK = re.compile(r"figures/([\w./-]+\.(?:svg|png))")
-PLACEHOLDER_FIGURE = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>\n'
-
-
-def skip_execution() -> bool:
-    """True when ``LLMARCH_SKIP_EXECUTION`` asks for a build that runs no snippet."""
-    return os.environ.get(SKIP_EXECUTION, "") not in {"", "0"}
-
-
-_cache: dict[str, SnippetResult] = {}
-_state: dict[str, Any] = {}
-# MkDocs loads a hook as a module named after its path. Registered under its own name too, it is
-# what `from snippet_check import ...` in a later hook (notebooks.py) gets, with this build's results.
-sys.modules.setdefault("snippet_check", sys.modules[__name__])
-
-
-def _package_digest() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "llmarch").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def results() -> dict[str, SnippetResult]:
-    """This build's result for every snippet, by path relative to ``snippets/`` (after ``on_files``)."""
-    return _state.get("results", {})
-
-
-@event_priority(100)  # first: the notebooks hook's on_files (priority 50) takes the outputs from here
-def on_files(files: Any, config: Any) -> Any:
-    """Run every snippet (cached on its text and the package's) and publish its figures."""
-    from mkdocs.structure.files import File
-
-    package = _package_digest()
-    paths = snippet_files()
-    keys = {p: hashlib.sha256(package.encode() + p.read_bytes() + str(p).encode()).hexdigest() for p in paths}
-    if skip_execution():
-        # A timing build (bench/build_time.py): nothing runs, include and orphan checks still do.
-        results = [SnippetResult(p) for p in paths]
-        pages = "".join(page.read_text() for page in Path(config["docs_dir"]).rglob("*.md"))
-        for name in sorted(set(FIGURE_LINK.findall(pages))):
-            files.append(File.generated(config, f"figures/{name}", content=PLACEHOLDER_FIGURE))
-    else:
-        todo = [p for p in paths if keys[p] not in _cache]
-        for path, result in zip(todo, run_snippets(todo), strict=True):
-            _cache[keys[path]] = result
-        results = [_cache[keys[p]] for p in paths]
-    _state["results"] = {r.path.relative_to(SNIPPETS).as_posix(): r for r in results}
-    _state["included"] = set()
-
-    owners: dict[str, str] = {}
-    for result in results:
-        if not result.ok:
-            log.error(result.error)
-        for name, content in result.figures.items():
-            uri = f"figures/{name}"
-            if uri in owners:
-                log.error(f"{result.name} and {owners[uri]} both write {name}; give each figure its own name")
-                continue
-            owners[uri] = result.name
-            files.append(File.generated(config, uri, content=content))
-    if skip_execution():
-        log.info(f"snippet_check: {SKIP_EXECUTION} is set: {len(results)} snippets not run, figures are placeholders")
-    else:
-        log.info(f"snippet_check: {sum(r.ok for r in results)} of {len(results)} snippets verified")
-    return files
-
-
-def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
-    """Remember which snippets the page includes, for the orphan check."""
-    for include in included_snippets(markdown):
-        _state["included"].add(include)
-        if include not in _state["results"]:
-            log.error(f"{page.file.src_uri} includes {include!r}, which is not a snippet in snippets/")
-    return markdown
-
-
-def on_env(env: Any, **_: Any) -> Any:
-    """After every page is read: a snippet that no page shows is an error (no orphans)."""
-    for orphan in sorted(set(_state["results"]) - _state["included"]):
-        log.error(f"snippets/{orphan} is not included by any page: include it or delete it")
-    return env
 
 
 if __name__ == "__main__":
