@@ -89,7 +89,8 @@ class Build:
     snippets: Path  # where includes resolve: pymdownx.snippets' base_path
     runs: dict[str, Future[SnippetResult]] = field(default_factory=dict)  # by snippet, in page order
     answers: dict[str, Answer] = field(default_factory=dict)  # by snippet
-    figures: dict[str, File] = field(default_factory=dict)  # by name, linked by a page
+    figures: dict[str, File] = field(default_factory=dict)  # by name: what the pages link
+    figure_pages: dict[str, str] = field(default_factory=dict)  # by name: the first page that links it
     notebooks: dict[str, tuple[str, nbformat.NotebookNode, Path]] = field(default_factory=dict)  # by uri
     notebook_of: dict[str, str] = field(default_factory=dict)  # section page -> its notebook
 
@@ -164,9 +165,12 @@ class GuidePlugin(BasePlugin):
             build.runs[name] = self._run(snippets[name], name, package)
 
         # What the snippets will fill: the figures the pages link, and the notebooks.
-        for name in sorted({link for markdown in pages.values() for link in FIGURE_LINK.findall(markdown)}):
-            build.figures[name] = File.generated(config, f"figures/{name}", content=PLACEHOLDER_FIGURE)
-            files.append(build.figures[name])
+        for uri, markdown in pages.items():
+            for name in FIGURE_LINK.findall(markdown):
+                if name not in build.figures:
+                    build.figures[name] = File.generated(config, f"figures/{name}", content=PLACEHOLDER_FIGURE)
+                    build.figure_pages[name] = uri
+                    files.append(build.figures[name])
         if "mkdocs-jupyter" in config.plugins:  # it renders them; this plugin comes before it in mkdocs.yml
             for uri, markdown in pages.items():
                 if uri not in bad and wants_notebook(markdown):
@@ -305,7 +309,7 @@ class GuidePlugin(BasePlugin):
             log.info(f"llmarch-guide: {SKIP_EXECUTION} is set: no snippet ran, figures are placeholders")
         else:
             for figure in sorted(set(build.figures) - set(drawn)):
-                log.error(f"a page shows figures/{figure}, which no snippet draws")
+                log.error(f"{build.figure_pages[figure]} shows figures/{figure}, which no snippet draws")
             log.info(f"llmarch-guide: {sum(r.ok for r in results.values())} of {len(results)} snippets verified")
         if os.environ.get(REPORT):
             report = {name: result.summary() for name, result in results.items()}
