@@ -2,7 +2,8 @@
 
 Each check raises ``TypeError`` or ``ValueError`` whose message names the argument,
 says what was expected and shows what came, so a learner never has to decode a NumPy
-broadcasting message or an ``IndexError``.
+broadcasting message or an ``IndexError``. They belong at the public entry points
+(constructors, ``init``, a model's ``__call__``); the kernels those call trust their inputs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["as_float_array", "check_same", "check_size", "float_dtype"]
+__all__ = ["as_float_array", "as_generator", "check_divisible", "check_size", "float_dtype"]
 
 
 def float_dtype(*arrays: NDArray[Any]) -> np.dtype[Any]:
@@ -65,7 +66,25 @@ def check_size(name: str, value: Any, *, minimum: int = 0) -> int:
     return int(value)
 
 
-def check_same(name: str, got: int, expected: int, what: str) -> None:
-    """Raise ``ValueError`` when a dimension ``got`` differs from ``expected``."""
-    if got != expected:
-        raise ValueError(f"{name}: {what} must be {expected}; got {got}")
+def check_divisible(name: str, value: int, by_name: str, by: int) -> None:
+    """Raise ``ValueError`` unless ``value`` (the argument ``name``) is a multiple of ``by`` (``by_name``).
+
+    ``check_divisible("d_model", 10, "n_heads", 4)``: "d_model must be divisible by n_heads = 4;
+    got d_model = 10".
+    """
+    if value % by:
+        raise ValueError(f"{name} must be divisible by {by_name} = {by}; got {name} = {value}")
+
+
+def as_generator(rng: np.random.Generator | None, name: str = "rng") -> np.random.Generator:
+    """``rng`` itself, or a fresh unseeded ``numpy.random.Generator`` for ``None``.
+
+    ``rng = as_generator(rng)`` at the top of every ``init`` that draws random weights.
+    """
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)) or None; got {type(rng).__name__}"
+        )
+    return rng
