@@ -15,7 +15,7 @@ help:
 	@echo "make test      set up and run every check (lint, tests, snippets, strict build)"
 	@echo "make test-reference  check llmarch.GPT against Hugging Face transformers (installs CPU torch)"
 	@echo "make bench     run the benchmarks (installs CPU torch) and write llmarch/data/benchmarks.json"
-	@echo "make bench-site  build time with and without execution, and the weight of every page"
+	@echo "make bench-site  build time with and without execution, make test from a fresh clone, page weights"
 	@echo "make site      strict build into site/"
 	@echo "make snippets  refresh the #> output lines of snippets after an intentional change"
 	@echo "make clean     remove site/, caches and .venv"
@@ -55,8 +55,9 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json | apt-deps
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Reader-side benchmarks (not tests): build time with and without execution, then the weight of
-# every page of that build. The site is kept in .bench-site/.
+# Site benchmarks (not tests): the strict build's time against the build with execution off and
+# `make test`'s time in a fresh clone (setup included), side by side in one run; then the weight
+# of every page of that build. The site is kept in .bench-site/.
 bench-site: setup browser-deps
 	$(BIN)/python bench/build_time.py --keep-site .bench-site
 	$(BIN)/python bench/page_weight.py --site .bench-site
