@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,37 +11,32 @@ import pytest
 from sitetools import PREBUILT, REPORT, ROOT, build
 
 
-@dataclass
-class Build:
-    """The session's strict build: its process, its site and every snippet's result in it."""
-
-    proc: subprocess.CompletedProcess[str] | None
-    site: Path
-    snippets: dict[str, dict[str, Any]] | None  # by name; None for a prebuilt site (no report)
-
-
 @pytest.fixture(scope="session")
-def session_build(tmp_path_factory) -> Build:
-    """The strict build of this checkout, once per test session: every snippet runs in it, once."""
+def session_build(tmp_path_factory) -> dict[str, Any]:
+    """The strict build of this checkout, once per test session: every snippet runs in it, once.
+
+    ``proc`` (None for a prebuilt site), ``site``, and ``snippets``: each snippet's result, by name
+    (``SnippetResult.summary()``; None for a prebuilt site, which has no report).
+    """
     if os.environ.get(PREBUILT):
-        return Build(None, Path(os.environ[PREBUILT]).resolve(), None)
+        return {"proc": None, "site": Path(os.environ[PREBUILT]).resolve(), "snippets": None}
     out = tmp_path_factory.mktemp("build")
     proc = build(ROOT, out / "site", env={REPORT: str(out / "snippets.json")})
     report = out / "snippets.json"
-    return Build(proc, out / "site", json.loads(report.read_text()) if report.is_file() else {})
+    return {"proc": proc, "site": out / "site", "snippets": json.loads(report.read_text()) if report.is_file() else {}}
 
 
 @pytest.fixture(scope="session")
-def site(session_build: Build) -> Path:
+def site(session_build) -> Path:
     """The site of the session's build, which must have passed."""
-    proc = session_build.proc
+    proc = session_build["proc"]
     assert proc is None or proc.returncode == 0, proc.stdout + proc.stderr
-    return session_build.site
+    return session_build["site"]
 
 
 @pytest.fixture(scope="session")
-def snippet_results(session_build: Build) -> dict[str, dict[str, Any]]:
-    """What each snippet did in the session's build (``SnippetResult.summary()``), by name."""
-    if session_build.snippets is None:
+def snippet_results(session_build) -> dict[str, dict[str, Any]]:
+    """What each snippet did in the session's build, by name (its path under ``snippets/``)."""
+    if session_build["snippets"] is None:
         pytest.skip(f"{PREBUILT} is set: a prebuilt site has no report of its snippets")
-    return session_build.snippets
+    return session_build["snippets"]

@@ -5,6 +5,7 @@ build ran it as a script (docs/plugin/llmarch_guide/notebooks.py). Here each not
 one fresh kernel from top to bottom, and every cell must print exactly what the published notebook shows.
 """
 
+import asyncio
 import json
 import os
 import re
@@ -89,10 +90,33 @@ def streams(cell) -> list[tuple[str, str]]:
     return sorted(texts.items(), key=lambda item: item[0] != "stdout")
 
 
+@pytest.fixture(scope="module")
+def executed(kernel, tmp_path_factory) -> dict[str, tuple[nbformat.NotebookNode, Path, BaseException | None]]:
+    """Every notebook run top to bottom, each in a fresh kernel of its own in an empty folder, one per core at once."""
+
+    async def run(page: str, limit: asyncio.Semaphore) -> tuple[nbformat.NotebookNode, Path, BaseException | None]:
+        nb = nbformat.reads(nbformat.writes(NOTEBOOKS[page]), as_version=4)  # as a reader's file loads
+        folder = tmp_path_factory.mktemp("notebook")
+        client = NotebookClient(nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(folder)}})
+        async with limit:
+            try:
+                await client.async_execute()
+            except Exception as exc:  # a cell that raised: its test reports it
+                return nb, folder, exc
+        return nb, folder, None
+
+    async def run_all() -> list[tuple[nbformat.NotebookNode, Path, BaseException | None]]:
+        limit = asyncio.Semaphore(os.cpu_count() or 1)
+        return await asyncio.gather(*(run(page, limit) for page in sorted(NOTEBOOKS)))
+
+    return dict(zip(sorted(NOTEBOOKS), asyncio.run(run_all()), strict=True))
+
+
 @pytest.mark.parametrize("page", sorted(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, kernel, tmp_path, site):
-    nb = nbformat.reads(nbformat.writes(NOTEBOOKS[page]), as_version=4)  # as a reader's file loads
-    NotebookClient(nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, executed, site):
+    nb, tmp_path, error = executed[page]
+    if error is not None:
+        raise error
     stem = Path(notebooks.notebook_uri(page)).stem
     published = code_cells(nbformat.read(site / "notebooks" / stem / f"{stem}.ipynb", as_version=4))
     for cell, shown in zip(code_cells(nb), published, strict=True):

@@ -1,32 +1,25 @@
 """The guide's MkDocs plugin: every snippet runs once a build, and the pages show what it did.
 
-A plugin, not hooks: the build's state lives on one object, which MkDocs makes and keeps across
-``mkdocs serve`` rebuilds (so a rebuild reruns only the snippets that changed); its place in
-``mkdocs.yml``'s plugin list, before mkdocs-jupyter, orders their events with no priorities; and
-the tests import its modules as a package. It is registered (``llmarch-guide``) by the entry point
-in ``docs/plugin/pyproject.toml``, its own project rather than llmarch's: an entry point there would
-be published with the reader's package and name code that its wheel does not hold.
+A plugin, not hooks: MkDocs makes one object of it, which holds the build's state and is kept
+across ``mkdocs serve`` rebuilds (a rebuild reruns only the snippets that changed); its place in
+``mkdocs.yml``, before mkdocs-jupyter, orders their events. Its entry point is in its own
+``docs/plugin/pyproject.toml``: one in llmarch's would ship with the reader's package, naming code
+its wheel does not hold. One flow, in the order MkDocs calls it:
 
-One flow, in the order MkDocs calls it:
-
-1. ``on_files``: read every page once. Each include must be a snippet and each snippet must be
-   included; each recorded answer a page shows must exist, and each snippet that asks a model must
-   have one shown. Then start every snippet, in the order of the pages (one process per core, one
-   BLAS thread each; cached by the snippet's text and the package's), and while they run register
-   what they will fill: the figures the pages link and one notebook per page with a snippet
-   (mkdocs-jupyter renders it).
+1. ``on_files``: read every page once and check the rules (each include is a snippet, each snippet
+   is included, each recorded answer shown exists, each snippet that asks a model has its answer
+   shown); start every snippet in page order (one process per core, one BLAS thread each, cached by
+   the snippet's text and the package's); register what they will fill: the figures the pages link
+   and one notebook per page with a snippet, for mkdocs-jupyter to render.
 2. ``on_page_markdown``: under a section page's title, a line that links its notebook.
-3. ``on_pre_page``, for a notebook page: wait for that page's snippets; write the notebook with what
-   each printed.
-4. ``on_page_content``: recorded answers in their boxes; a notebook page's last touches; math as
-   MathML; figures as links to themselves.
-5. ``on_env``, after every page: wait for every snippet; report each that raised or printed other
-   than its ``#>`` lines; publish the figures; write the report the tests read.
+3. ``on_pre_page``, a notebook page: wait for its snippets; write the notebook with their outputs.
+4. ``on_page_content``: a notebook page's last touches, math as MathML, recorded answers in their
+   boxes, figures as links to themselves.
+5. ``on_env``: wait for every snippet; report each that raised or printed other than its ``#>``
+   lines; publish the figures; write the report the tests read (``LLMARCH_SNIPPET_REPORT=path``).
 6. ``on_post_page``, ``on_post_template``: the names and keyboard stops the theme leaves out.
 
-``LLMARCH_SKIP_EXECUTION=1`` (build timing only) runs no snippet: notebooks have no outputs and
-figures are empty placeholders. ``LLMARCH_SNIPPET_REPORT=path`` writes every snippet's result there
-as JSON (the tests read the session build's instead of running the snippets again).
+``LLMARCH_SKIP_EXECUTION=1`` (build timing only) runs no snippet: no outputs, placeholder figures.
 """
 
 from __future__ import annotations
@@ -89,13 +82,16 @@ class Build:
     snippets: Path  # where includes resolve: pymdownx.snippets' base_path
     runs: dict[str, Future[SnippetResult]] = field(default_factory=dict)  # by snippet, in page order
     answers: dict[str, Answer] = field(default_factory=dict)  # by snippet
-    figures: dict[str, File] = field(default_factory=dict)  # by name: what the pages link
-    figure_pages: dict[str, str] = field(default_factory=dict)  # by name: the first page that links it
+    figures: dict[str, tuple[File, str]] = field(default_factory=dict)  # by name: its file, the page linking it
     notebooks: dict[str, tuple[str, nbformat.NotebookNode, Path]] = field(default_factory=dict)  # by uri
     notebook_of: dict[str, str] = field(default_factory=dict)  # section page -> its notebook
 
     def result(self, snippet: str) -> SnippetResult:
-        return self.runs[snippet].result() if snippet in self.runs else SnippetResult(snippet)
+        return self.runs[snippet].result()
+
+    def show(self, path: Path) -> str:
+        """``path`` as messages name it: relative to the project."""
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
 
 
 class GuidePlugin(BasePlugin):
@@ -138,10 +134,10 @@ class GuidePlugin(BasePlugin):
         bad = {uri for uri, names in includes.items() for name in names if name not in snippets}
         for uri in sorted(bad):
             for name in (n for n in includes[uri] if n not in snippets):
-                log.error(f"{uri} includes {name!r}, which is not a snippet in {self._show(build.snippets)}/")
+                log.error(f"{uri} includes {name!r}, which is not a snippet in {build.show(build.snippets)}/")
         shown = {name for names in includes.values() for name in names}
         for orphan in sorted(set(snippets) - shown):
-            log.error(f"{self._show(build.snippets / orphan)} is not included by any page: include it or delete it")
+            log.error(f"{build.show(build.snippets / orphan)} is not included by any page: include it or delete it")
 
         # Recorded answers: each marker's must exist; each snippet that asks a model must have a marker.
         marked = {(uri, name) for uri, markdown in pages.items() for name in MARKER.findall(markdown)}
@@ -154,23 +150,21 @@ class GuidePlugin(BasePlugin):
         for name, path in snippets.items():
             asks, error = asks_a_model(path)
             if error:
-                log.error(f"{self._show(path)}: {error}")
+                log.error(f"{build.show(path)}: {error}")
             elif asks and name not in {name for _, name in marked}:
-                where = self._show(path)
+                where = build.show(path)
                 log.error(f"{where} asks a model, but no page shows its answer: add <!-- llm-answer: {name} -->")
 
         # Start every snippet, the pages' in their order first (their notebooks are rendered in that order).
         package = package_digest(Path(importlib.util.find_spec("llmarch").submodule_search_locations[0]))
         for name in dict.fromkeys([*(n for names in includes.values() for n in names if n in snippets), *snippets]):
-            build.runs[name] = self._run(snippets[name], name, package)
+            build.runs[name] = self._run(build, snippets[name], name, package)
 
         # What the snippets will fill: the figures the pages link, and the notebooks.
         for uri, markdown in pages.items():
-            for name in FIGURE_LINK.findall(markdown):
-                if name not in build.figures:
-                    build.figures[name] = File.generated(config, f"figures/{name}", content=PLACEHOLDER_FIGURE)
-                    build.figure_pages[name] = uri
-                    files.append(build.figures[name])
+            for name in dict.fromkeys(FIGURE_LINK.findall(markdown)).keys() - build.figures.keys():
+                build.figures[name] = (File.generated(config, f"figures/{name}", content=PLACEHOLDER_FIGURE), uri)
+                files.append(build.figures[name][0])
         if "mkdocs-jupyter" in config.plugins:  # it renders them; this plugin comes before it in mkdocs.yml
             for uri, markdown in pages.items():
                 if uri not in bad and wants_notebook(markdown):
@@ -178,19 +172,14 @@ class GuidePlugin(BasePlugin):
         log.info(f"llmarch-guide: {len(build.runs)} snippets, {len(build.notebooks)} notebooks")
         return files
 
-    def _show(self, path: Path) -> str:
-        """``path`` as an error message names it: relative to the project."""
-        assert self.build is not None
-        return path.relative_to(self.build.root).as_posix() if path.is_relative_to(self.build.root) else str(path)
-
-    def _run(self, path: Path, name: str, package: str) -> Future[SnippetResult]:
-        if skip_execution():
+    def _run(self, build: Build, path: Path, name: str, package: str) -> Future[SnippetResult]:
+        if skip_execution():  # a timing build: each snippet ran and printed nothing
             done: Future[SnippetResult] = Future()
             done.set_result(SnippetResult(name))
             return done
         key = content_key(path, name, package)
         if key not in self._cache:
-            self._cache[key] = self._pool.submit(run_snippet, path, self._show(path))
+            self._cache[key] = self._pool.submit(run_snippet, path, build.show(path))
         return self._cache[key]
 
     def _add_notebook(self, build: Build, uri: str, markdown: str, files: Files, config: MkDocsConfig) -> None:
@@ -302,14 +291,14 @@ class GuidePlugin(BasePlugin):
                     continue
                 drawn[figure] = result.name
                 if figure in build.figures:
-                    build.figures[figure].content_bytes = content
+                    build.figures[figure][0].content_bytes = content
                 else:
                     files.append(File.generated(config, f"figures/{figure}", content=content))
         if skip_execution():
             log.info(f"llmarch-guide: {SKIP_EXECUTION} is set: no snippet ran, figures are placeholders")
         else:
             for figure in sorted(set(build.figures) - set(drawn)):
-                log.error(f"{build.figure_pages[figure]} shows figures/{figure}, which no snippet draws")
+                log.error(f"{build.figures[figure][1]} shows figures/{figure}, which no snippet draws")
             log.info(f"llmarch-guide: {sum(r.ok for r in results.values())} of {len(results)} snippets verified")
         if os.environ.get(REPORT):
             report = {name: result.summary() for name, result in results.items()}
