@@ -76,15 +76,16 @@ def check_divisible(name: str, value: int, by_name: str, by: int) -> None:
         raise ValueError(f"{name} must be divisible by {by_name} = {by}; got {name} = {value}")
 
 
-def as_generator(rng: np.random.Generator | None, name: str = "rng") -> np.random.Generator:
-    """``rng`` itself, or a fresh unseeded ``numpy.random.Generator`` for ``None``.
+def as_generator(name: str, rng: Any) -> np.random.Generator:
+    """``rng`` as a NumPy ``Generator``: a Generator as is, an int as a seed, ``None`` as a fresh one.
 
-    ``rng = as_generator(rng)`` at the top of every ``init`` that draws random weights.
+    ``rng = as_generator("rng", rng)`` at the top of every ``init`` that draws random weights.
     """
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)) or None; got {type(rng).__name__}"
-        )
-    return rng
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        expected = f"{name} must be a numpy.random.Generator, an int seed or None"
+        raise TypeError(f"{expected}; got {type(rng).__name__} {rng!r}")
+    if rng < 0:
+        raise ValueError(f"{name} must be a non-negative int seed; got {rng}")
+    return np.random.default_rng(int(rng))

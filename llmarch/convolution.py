@@ -63,7 +63,7 @@ class Conv1D:
         kernel_size = check_size("kernel_size", kernel_size, minimum=1)
         d_in = check_size("d_in", d_in, minimum=1)
         d_out = check_size("d_out", d_out, minimum=1)
-        rng = as_generator(rng)
+        rng = as_generator("rng", rng)
         bound = 1.0 / np.sqrt(kernel_size * d_in)
         return cls(
             rng.uniform(-bound, bound, size=(kernel_size, d_in, d_out)).astype(dtype),

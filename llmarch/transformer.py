@@ -126,7 +126,7 @@ class EncoderLayer:
     ) -> EncoderLayer:
         """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases, identity norms."""
         _check_norm(norm)
-        rng = as_generator(rng)
+        rng = as_generator("rng", rng)
         return cls(
             MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
             FeedForward.init(d_model, d_ff, rng, activation=activation, std=std, dtype=dtype),
@@ -207,7 +207,7 @@ class DecoderLayer:
     ) -> DecoderLayer:
         """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases, identity norms."""
         _check_norm(norm)
-        rng = as_generator(rng)
+        rng = as_generator("rng", rng)
         return cls(
             MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
             MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
@@ -362,7 +362,7 @@ class Transformer:
         if not isinstance(config, TransformerConfig):
             raise TypeError(f"config must be a TransformerConfig; got {type(config).__name__}")
         c = config
-        rng = as_generator(rng)
+        rng = as_generator("rng", rng)
         kw: dict[str, Any] = {"norm": c.norm, "activation": c.activation, "eps": c.layer_norm_eps, "std": std}
         final = (lambda: LayerNorm.init(c.d_model, eps=c.layer_norm_eps, dtype=dtype)) if c.norm == "pre" else None
         return cls(
