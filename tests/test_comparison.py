@@ -135,7 +135,7 @@ def test_conv1d_checks_its_input():
         Conv1D(np.zeros((2, 3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match="x: last dimension must be d_in = 3"):
         Conv1D.init(2, 3, 4)(np.zeros((5, 4)))
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None; got str"):
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator, an int seed or None; got str"):
         Conv1D.init(2, 3, 4, "seed")  # type: ignore[arg-type]
 
 

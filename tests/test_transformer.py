@@ -252,7 +252,8 @@ def test_transformer_config_rejects_bad_values() -> None:
         TransformerConfig(n_layers=2.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="config must be a TransformerConfig"):
         Transformer.init({"d_model": 8})  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None; got RandomState"):
+    expected = r"rng must be a numpy\.random\.Generator, an int seed or None; got RandomState"
+    with pytest.raises(TypeError, match=expected):
         Transformer.init(TransformerConfig.tiny(11), rng=np.random.RandomState(0))  # type: ignore[arg-type]
     model = Transformer.init(TransformerConfig.tiny(11), rng())
     with pytest.raises(ValueError, match=r"ids must lie in \[0, 10\]"):
