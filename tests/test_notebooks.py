@@ -91,12 +91,13 @@ def streams(cell) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def executed(kernel, tmp_path_factory) -> dict[str, tuple[nbformat.NotebookNode, Path, BaseException | None]]:
-    """Every notebook run top to bottom, each in a fresh kernel of its own in an empty folder, one per core at once."""
+def executed(kernel, tmp_path_factory, request) -> dict[str, tuple[nbformat.NotebookNode, Path, BaseException | None]]:
+    """The notebooks this session tests, each run top to bottom in a fresh kernel and an empty folder, one per core."""
+    test = "test_notebook_runs_top_to_bottom_in_a_fresh_kernel"
+    pages = sorted({item.callspec.params["page"] for item in request.session.items if item.originalname == test})
 
     async def run(page: str, limit: asyncio.Semaphore) -> tuple[nbformat.NotebookNode, Path, BaseException | None]:
-        nb = nbformat.reads(nbformat.writes(NOTEBOOKS[page]), as_version=4)  # as a reader's file loads
-        folder = tmp_path_factory.mktemp("notebook")
+        nb, folder = nbformat.reads(nbformat.writes(NOTEBOOKS[page]), as_version=4), tmp_path_factory.mktemp("nb")
         client = NotebookClient(nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(folder)}})
         async with limit:
             try:
@@ -107,9 +108,9 @@ def executed(kernel, tmp_path_factory) -> dict[str, tuple[nbformat.NotebookNode,
 
     async def run_all() -> list[tuple[nbformat.NotebookNode, Path, BaseException | None]]:
         limit = asyncio.Semaphore(os.cpu_count() or 1)
-        return await asyncio.gather(*(run(page, limit) for page in sorted(NOTEBOOKS)))
+        return await asyncio.gather(*(run(page, limit) for page in pages))
 
-    return dict(zip(sorted(NOTEBOOKS), asyncio.run(run_all()), strict=True))
+    return dict(zip(pages, asyncio.run(run_all()), strict=True))
 
 
 @pytest.mark.parametrize("page", sorted(NOTEBOOKS))
