@@ -70,14 +70,8 @@ SMALL_CONFIG = """site_name: a small project
 strict: true
 theme: {name: material, font: false}
 plugins: [llmarch-guide]
-markdown_extensions:
-  - admonition
-  - attr_list
-  - md_in_html
-  - tables
-  - toc
-  - pymdownx.superfences
-  - pymdownx.snippets: {base_path: [snippets], check_paths: true}
+markdown_extensions: [admonition, attr_list, md_in_html, tables, toc, pymdownx.superfences,
+  {pymdownx.snippets: {base_path: [snippets], check_paths: true}}]
 """
 
 
