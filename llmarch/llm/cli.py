@@ -71,10 +71,11 @@ def cmd_record(args: argparse.Namespace) -> int:
         print(f"no prompts to record: no snippet under {snippets} calls get_completion")
         return 0
     store = RecordingStore()
-    if args.refresh or any(not store.path_for(request_key(p.request)).exists() for p in prompts):
-        # Fail once, before the progress bar, rather than once per prompt.
+    if args.refresh or any(not store.has(request_key(p.request)) for p in prompts):
+        # Fail once, before the progress bar (and before any live call), rather than once per prompt.
         if provider_from_env(DEFAULT_MODEL) is None:
             raise ConfigurationError(f"llmarch record makes live calls, but {NO_CREDENTIALS}")
+        store.ensure_writable()
     try:
         from tqdm import tqdm
     except ImportError:
@@ -107,8 +108,10 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def verify(store: RecordingStore, prompts: list[SitePrompt], snippets: Path) -> list[str]:
     """Every problem with ``store`` against the site's ``prompts``: unreadable, orphan, missing."""
-    found, errors = store.load_all()
-    problems = [str(error) for error in errors]
+    folder_problem = store.folder_problem()
+    found, errors = ({}, []) if folder_problem else store.load_all()
+    problems = [folder_problem] if folder_problem else []
+    problems += [str(error) for error in errors]
     wanted = {request_key(p.request): p for p in prompts}
     for key in sorted(set(found) - set(wanted)):
         problems.append(

@@ -158,6 +158,8 @@ class CheckReport:
     recordings: int
     excerpts: int
     unreadable: int
+    recordings_problem: str | None = None
+    unreadable_files: tuple[str, ...] = ()
 
     @property
     def live_calls(self) -> str:
@@ -186,7 +188,9 @@ class CheckReport:
         else:
             provider = self.provider.name
         counts = f"{self.recordings}"
-        if self.recordings:
+        if self.recordings_problem:
+            counts = f"none: {self.recordings_problem}"
+        elif self.recordings:
             counts += f" ({self.excerpts} of them excerpts)" if self.excerpts else " (all complete)"
         if self.unreadable:
             counts += f", and {self.unreadable} unreadable: run `llmarch recordings verify`"
@@ -202,6 +206,7 @@ class CheckReport:
                 f"  live calls  {self.live_calls}",
                 f"  recordings  {counts}",
                 f"              in {self.recordings_dir} ({self.recordings_from})",
+                *(f"              {problem}" for problem in self.unreadable_files),
             ]
         )
 
@@ -282,6 +287,8 @@ class LLMConnector:
             if self.mode == "auto":
                 raise RecordingMissingError(f"{self._missing_message(request)}\nNo live call either: {NO_CREDENTIALS}")
             raise ConfigurationError(f"mode {self.mode} makes live calls, but {NO_CREDENTIALS}")
+        if self.mode in ("record", "refresh"):
+            self.store.ensure_writable()  # before the call: a live answer must not be lost to the folder
         recording = self._live_call(provider, request)
         if self.mode in ("record", "refresh"):
             self.store.put(recording)
@@ -295,9 +302,11 @@ class LLMConnector:
             command = f"LLMARCH_LLM_MODE=record llmarch ask --model {shlex.quote(self.model)} {shlex.quote(prompt)}"
         else:
             command = "LLMARCH_LLM_MODE=record python <your script>  (the request has sampling parameters)"
+        problem = self.store.folder_problem()
+        where = f"{self.store.directory} ({problem})" if problem else f"{self.store.directory}"
         return (
             f'no recorded answer for the prompt "{first_line(prompt)}" '
-            f"(model {self.model}, key {request_key(request)}) in {self.store.directory}, mode {self.mode}.\n"
+            f"(model {self.model}, key {request_key(request)}) in {where}, mode {self.mode}.\n"
             f"To record it (needs credentials, see `llmarch check`):\n    {command}\n"
             "A prompt that a snippet in snippets/ asks is recorded by: llmarch record"
         )
@@ -374,7 +383,8 @@ class LLMConnector:
             provider, problem = provider_from_env(self.model), None
         except ConfigurationError as exc:
             provider, problem = None, str(exc)
-        found, unreadable = self.store.load_all()
+        folder_problem = self.store.folder_problem()
+        found, unreadable = ({}, []) if folder_problem else self.store.load_all()
         if self.store.directory == PACKAGE_RECORDINGS:
             where = "shipped with the package"
         elif os.environ.get("LLMARCH_RECORDINGS"):
@@ -394,4 +404,6 @@ class LLMConnector:
             recordings=len(found),
             excerpts=sum(not r.complete for r in found.values()),
             unreadable=len(unreadable),
+            recordings_problem=folder_problem,
+            unreadable_files=tuple(str(error) for error in unreadable),
         )
