@@ -86,19 +86,25 @@ def _check_sequence(x: ArrayLike, d_in: int, name: str = "x", step: bool = False
     return _finite(name, x)
 
 
-def _check_state(name: str, value: ArrayLike | None, lead: tuple[int, ...], d_hidden: int, dtype: Any) -> Array:
+def _check_state(
+    name: str, value: ArrayLike | None, lead: tuple[int, ...], d_hidden: int, dtype: Any, of: str = "x"
+) -> Array:
+    """A state ``(..., d_hidden)`` whose leading dimensions ``lead`` are those of the input ``of``."""
     if value is None:
         return np.zeros((*lead, d_hidden), dtype=dtype)
     state = as_float_array(name, value, layout="(..., d_hidden)")
     if state.shape != (*lead, d_hidden):
-        raise ValueError(f"{name} must have shape (..., d_hidden) = {(*lead, d_hidden)}; got {state.shape}")
+        raise ValueError(
+            f"{name} must have shape (..., d_hidden) = {(*lead, d_hidden)}; got {state.shape} "
+            f"(its leading dimensions are those of {of}, {lead})"
+        )
     return _finite(name, state).astype(dtype, copy=False)
 
 
 def _check_step(layer: RNN | LSTM, x_t: ArrayLike, h: ArrayLike | None, h_name: str = "h") -> tuple[Array, Array]:
     """``x_t (..., d_in)`` and ``h (..., d_hidden)`` of one step, checked (None: zeros)."""
     x_t = _check_sequence(x_t, layer.d_in, "x_t", step=True)
-    return x_t, _check_state(h_name, h, x_t.shape[:-1], layer.d_hidden, x_t.dtype)
+    return x_t, _check_state(h_name, h, x_t.shape[:-1], layer.d_hidden, x_t.dtype, "x_t")
 
 
 @dataclass
@@ -287,7 +293,7 @@ class LSTM:
                 got = type(state).__name__ + (f" of length {len(state)}" if isinstance(state, (tuple, list)) else "")
                 raise TypeError(f"state must be a pair (h, c) of arrays (..., d_hidden); got {got}")
             x_t, h = _check_step(self, x_t, state[0], "state[0] (h)")
-            state = (h, _check_state("state[1] (c)", state[1], x_t.shape[:-1], self.d_hidden, x_t.dtype))
+            state = (h, _check_state("state[1] (c)", state[1], x_t.shape[:-1], self.d_hidden, x_t.dtype, "x_t"))
         h, c = state
         i, f, g, o = self._gates(x_t, h)
         c = f * c + i * g

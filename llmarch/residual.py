@@ -48,6 +48,8 @@ def _same_shape(name: str, got: Any, shape: tuple[int, ...]) -> Array:
     if got_shape != shape:
         what = f"shape {got_shape}" if got_shape is not None else "None" if got is None else type(got).__name__
         raise ValueError(f"{name} must return an array of x's shape {shape}, to be added to x; it returned {what}")
+    if not np.isfinite(got).all():
+        raise ValueError(f"{name} returned NaN or infinity, for a finite x")
     return got
 
 
@@ -74,7 +76,8 @@ def pre_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
     TypeError
         If ``sublayer`` or ``norm`` is not callable, or ``x`` is not a real numeric array.
     ValueError
-        If ``x`` holds NaN or infinity, or ``sublayer`` or ``norm`` returns another shape than ``x``'s.
+        If ``x`` holds NaN or infinity, or ``sublayer`` or ``norm`` returns another shape than
+        ``x``'s, or NaN or infinity.
     """
     x = _check_stream(x, sublayer, norm)
     h = _same_shape("norm", norm(x), x.shape)
@@ -106,7 +109,8 @@ def post_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
     TypeError
         If ``sublayer`` or ``norm`` is not callable, or ``x`` is not a real numeric array.
     ValueError
-        If ``x`` holds NaN or infinity, or ``sublayer`` or ``norm`` returns another shape than ``x``'s.
+        If ``x`` holds NaN or infinity, or ``sublayer`` or ``norm`` returns another shape than
+        ``x``'s, or NaN or infinity.
     """
     x = _check_stream(x, sublayer, norm)
     h = x + _same_shape("sublayer", sublayer(x), x.shape)

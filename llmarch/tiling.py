@@ -124,7 +124,10 @@ def tiled_attention(
     key_block = check_size("key_block_size", key_block_size, minimum=1)
     workers = check_size("workers", workers, minimum=1)
     n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
-    allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+    try:
+        allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+    except ValueError as exc:
+        raise ValueError(f"{exc} (n_q from q, shape {q.shape}; n_k from k, shape {k.shape})") from None
 
     dtype = float_dtype(q, k, v)
     # Scale the queries once, O(n d) work, instead of every score, O(n^2) work. Broadcasting

@@ -347,6 +347,10 @@ class LLMConnector:
             self._mode_from = "from LLMARCH_LLM_MODE"
         else:
             self._mode_from = "the default; LLMARCH_LLM_MODE is not set"
+        if recordings is not None and not isinstance(recordings, (str, os.PathLike)):
+            raise ConfigurationError(
+                f"recordings must be a folder (str or os.PathLike); got {type(recordings).__name__}"
+            )
         self.store = RecordingStore(recordings)
         self.params = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
         canonical_request(model, "-", self.params)  # fail now on a bad model name or parameter

@@ -76,9 +76,11 @@ def sha256(value: Any) -> str:
 
 def normalise_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Keep the sampling parameters that are set, each as its canonical type (0 and 0.0 hash alike)."""
-    unknown = sorted(set(params) - set(SAMPLING_PARAMS))
+    if not isinstance(params, Mapping):
+        raise ConfigurationError(f"params must be a mapping of sampling parameters; got {type(params).__name__}")
+    unknown = sorted(map(str, set(params) - set(SAMPLING_PARAMS)))
     if unknown:
-        raise ConfigurationError(f"unknown sampling parameter(s) {unknown}; known: {sorted(SAMPLING_PARAMS)}")
+        raise ConfigurationError(f"params: unknown sampling parameter(s) {unknown}; known: {sorted(SAMPLING_PARAMS)}")
     out: dict[str, Any] = {}
     for name, value in sorted(params.items()):
         if value is None:
@@ -157,6 +159,8 @@ class Recording:
     @classmethod
     def load(cls, path: Path | str) -> Recording:
         """Read and check one file; any problem is a :class:`RecordingCorruptError` naming it."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a path (str or os.PathLike); got {type(path).__name__}")
         path = Path(path)
         data = _parse(path, _read_regular_file(path))
         try:
@@ -376,6 +380,8 @@ class RecordingStore:
 
     def put(self, recording: Recording) -> Path:
         """Write ``recording`` atomically (temporary file, fsync, rename); return its path."""
+        if not isinstance(recording, Recording):
+            raise TypeError(f"recording must be a Recording; got {type(recording).__name__}")
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.path_for(recording.key)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{recording.key}.", suffix=".tmp")
