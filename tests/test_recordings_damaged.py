@@ -215,10 +215,20 @@ def test_the_snippet_replaying_tells_the_same_story(damaged, monkeypatch):
 @pytest.mark.parametrize("damaged", ["a FIFO"], indirect=True)
 def test_a_fifo_is_refused_at_once_in_process(damaged):
     folder, _ = damaged
-    start = time.monotonic()
-    with pytest.raises(RecordingCorruptError, match="FIFO"):
-        LLMConnector(mode="replay", recordings=folder).get_completion(ASKED.prompt)
-    report = LLMConnector(mode="replay", recordings=folder).check()
+
+    def timed_out(signum, frame):
+        raise AssertionError("reading the recordings blocked on the FIFO")
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(TIMEOUT)
+    try:
+        start = time.monotonic()
+        with pytest.raises(RecordingCorruptError, match="FIFO"):
+            LLMConnector(mode="replay", recordings=folder).get_completion(ASKED.prompt)
+        report = LLMConnector(mode="replay", recordings=folder).check()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     assert report.unreadable == 1 and report.recordings == 2
     assert time.monotonic() - start < 5
 
