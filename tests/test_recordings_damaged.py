@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,26 +58,34 @@ class Ran:
 def cli(monkeypatch, capsys):
     """``llmarch`` run in this process (much faster than a child), under an alarm so a block fails the test."""
 
-    def timed_out(signum, frame):
-        raise AssertionError(f"llmarch did not finish within {TIMEOUT} s")
-
     def call(*args, **env):
         clean_environment(monkeypatch)
         monkeypatch.chdir(ROOT)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         capsys.readouterr()
-        previous = signal.signal(signal.SIGALRM, timed_out)
-        signal.alarm(TIMEOUT)
-        try:
+        with no_hang("llmarch " + " ".join(args[:2])):
             code = main(list(args))
-        finally:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, previous)
         out = capsys.readouterr()
         return Ran(code, out.out, out.err)
 
     return call
+
+
+@contextmanager
+def no_hang(what: str):
+    """Fail, rather than wait forever, if the block takes longer than TIMEOUT (reading a FIFO would)."""
+
+    def timed_out(signum, frame):
+        raise AssertionError(f"{what} did not finish within {TIMEOUT} s")
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def no_traceback(proc):
@@ -154,7 +163,7 @@ def damaged(request, tmp_path):
     shutil.copytree(PACKAGE_RECORDINGS, folder)
     path = RecordingStore(folder).path_for(ASKED_KEY)
     damage(request.param, path)
-    with pytest.raises(RecordingCorruptError) as info:
+    with no_hang("Recording.load"), pytest.raises(RecordingCorruptError) as info:
         Recording.load(path)
     line = str(info.value)
     assert line.startswith(f"{path}: ") and WHAT[request.param] in line and "\n" not in line
@@ -216,19 +225,11 @@ def test_the_snippet_replaying_tells_the_same_story(damaged, monkeypatch):
 def test_a_fifo_is_refused_at_once_in_process(damaged):
     folder, _ = damaged
 
-    def timed_out(signum, frame):
-        raise AssertionError("reading the recordings blocked on the FIFO")
-
-    previous = signal.signal(signal.SIGALRM, timed_out)
-    signal.alarm(TIMEOUT)
-    try:
+    with no_hang("reading the recordings"):
         start = time.monotonic()
         with pytest.raises(RecordingCorruptError, match="FIFO"):
             LLMConnector(mode="replay", recordings=folder).get_completion(ASKED.prompt)
         report = LLMConnector(mode="replay", recordings=folder).check()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert report.unreadable == 1 and report.recordings == 2
     assert time.monotonic() - start < 5
 
