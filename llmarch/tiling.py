@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import check_size, float_dtype
-from llmarch.attention import _check_mask, check_qkv
+from llmarch.attention import check_mask, check_qkv
 
 __all__ = ["tiled_attention"]
 
@@ -125,7 +125,7 @@ def tiled_attention(
     workers = check_size("workers", workers, minimum=1)
     n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
     try:
-        allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+        allowed = None if mask is None else np.broadcast_to(check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
     except ValueError as exc:
         raise ValueError(f"{exc} (n_q from q, shape {q.shape}; n_k from k, shape {k.shape})") from None
 
