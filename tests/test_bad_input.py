@@ -1,8 +1,7 @@
 """The numeric API's bad-input cases of issue 15, as reported: a clear error naming the argument, or a right result.
 
-Cases in modules the lead is rewriting (attention, layers, gpt) are marked
-``xfail(strict=True, reason="lead: <module>")``: they fail today, and the mark comes off when
-the fix lands (strict, so a fix that lands unnoticed fails the suite until the mark goes).
+The cases in the lead's modules (attention, layers, sampling) were written as strict xfails
+before his fixes landed; with them merged, every case here passes.
 """
 
 import re
@@ -40,10 +39,6 @@ def randn(*shape):
 def names(argument: str):
     """A ``match`` pattern: the message names ``argument`` as a word."""
     return rf"(?<![\w.]){re.escape(argument)}(?!\w)"
-
-
-def lead(module: str):
-    return pytest.mark.xfail(strict=True, reason=f"lead: {module}")
 
 
 # ---------------------------------------------------------------- masks.py
@@ -167,20 +162,17 @@ def test_tiled_attention_names_scores_that_overflow():
         tiled_attention(randn(4, 8) * 1e200, randn(4, 8) * 1e200, randn(4, 2))
 
 
-# ---------------------------------------------------------------- the lead's modules (xfail until fixed)
-@lead("attention.py")
+# ---------------------------------------------------------------- the lead's modules (attention, layers, sampling)
 def test_kv_cache_refuses_keys_and_values_of_different_lengths():
     with pytest.raises(ValueError, match=names("v")):
         KVCache().append(randn(2, 2, 4), randn(2, 3, 4))
 
 
-@lead("attention.py")
 def test_kv_cache_refuses_one_dimensional_keys():
     with pytest.raises(ValueError, match=names("k")):
         KVCache().append(randn(4), randn(4))
 
 
-@lead("attention.py")
 @pytest.mark.parametrize("second", [(2, 1, 5), (3, 1, 4)], ids=["another width", "another batch"])
 def test_a_second_kv_cache_append_of_another_shape_names_k(second):
     cache = KVCache()
@@ -189,32 +181,27 @@ def test_a_second_kv_cache_append_of_another_shape_names_k(second):
         cache.append(randn(*second), randn(*second))
 
 
-@lead("attention.py")
 def test_scaled_dot_product_attention_agrees_with_tiled_on_zero_width_keys():
     # tiled_attention refuses d_k = 0, naming it; the two promise to agree
     with pytest.raises(ValueError, match=names("d_k")):
         scaled_dot_product_attention(np.zeros((3, 0)), np.zeros((5, 0)), randn(5, 2))
 
 
-@lead("attention.py")
 def test_softmax_with_a_string_axis_names_axis():
     with pytest.raises(TypeError, match=names("axis")):
         softmax([1.0, 2.0], axis="a")
 
 
-@lead("attention.py")
 def test_softmax_of_a_scalar_is_one():
     assert softmax(3.0) == 1.0
 
 
-@lead("attention.py")
 def test_multi_head_attention_with_a_cache_that_is_not_one_names_cache():
     mha = MultiHeadAttention.init(8, 2, rng())
     with pytest.raises(TypeError, match=names("cache")):
         mha(randn(4, 8), cache="c")
 
 
-@lead("layers.py")
 def test_layer_norm_with_eps_zero_is_refused_or_finite():
     try:
         out = LayerNorm.init(8, eps=0.0)(np.ones((2, 8)))
@@ -224,19 +211,16 @@ def test_layer_norm_with_eps_zero_is_refused_or_finite():
         assert np.isfinite(out).all()
 
 
-@lead("gpt.py")
 def test_sample_next_token_refuses_a_nan_logit():
     with pytest.raises(ValueError, match=names("logits")):
         sample_next_token([np.nan, 0.0])
 
 
-@lead("gpt.py")
 def test_sample_next_token_refuses_nan_logits_with_a_temperature():
     with pytest.raises(ValueError, match=names("logits")):
         sample_next_token([np.nan, 0.0], temperature=1.0, rng=np.random.default_rng(0))
 
 
-@lead("gpt.py")
 def test_sample_next_token_refuses_logits_that_allow_no_token():
     with pytest.raises(ValueError, match=names("logits")):
         sample_next_token([-np.inf, -np.inf], temperature=1.0, rng=np.random.default_rng(0))
@@ -245,7 +229,6 @@ def test_sample_next_token_refuses_logits_that_allow_no_token():
 TINY = GPTConfig(vocab_size=16, n_positions=16, d_model=8, n_layers=1, n_heads=2)
 
 
-@lead("gpt.py")
 @pytest.mark.parametrize(("rng_value", "error"), [("seed", TypeError), (-1, ValueError)])
 def test_generate_with_a_bad_rng_names_rng(rng_value, error):
     model = GPT.init(TINY, np.random.default_rng(0))
