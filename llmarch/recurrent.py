@@ -75,6 +75,11 @@ def _initial(state: Array | None, outputs: Array) -> Array:
     return np.asarray(state, dtype=outputs.dtype)[..., None, :]
 
 
+def _time_major(a: Array) -> Array:
+    """``(..., n, d)`` as a contiguous ``(n, ..., d)``, so that each step of a loop over time reads one block."""
+    return np.ascontiguousarray(np.moveaxis(a, -2, 0))
+
+
 def _flat(a: Array) -> Array:
     """``(..., d)`` as ``(rows, d)``: every position of every sequence one row."""
     return a.reshape(-1, a.shape[-1])
@@ -210,11 +215,13 @@ class RNN:
         """
         w_x, w_h = self.w_x.astype(x.dtype, copy=False), self.w_h.astype(x.dtype, copy=False)
         h_prev = np.concatenate([_initial(h0, outputs), outputs[..., :-1, :]], axis=-2)
-        delta = np.empty_like(outputs)
-        carry = np.zeros_like(outputs[..., 0, :])  # delta_{t+1} W_h^T
-        for t in range(outputs.shape[-2] - 1, -1, -1):  # backward in time, one step after another
-            delta[..., t, :] = (grad_outputs[..., t, :] + carry) * (1.0 - outputs[..., t, :] ** 2)
-            carry = delta[..., t, :] @ w_h.T
+        local, upstream = _time_major(1.0 - outputs**2), _time_major(grad_outputs)  # tanh' for every t at once
+        delta = np.empty_like(local)
+        carry = np.zeros_like(local[0])  # delta_{t+1} W_h^T
+        for t in range(len(local) - 1, -1, -1):  # backward in time, one step after another
+            delta[t] = (upstream[t] + carry) * local[t]
+            carry = delta[t] @ w_h.T
+        delta = np.moveaxis(delta, 0, -2)
         grads = {"w_x": _flat(x).T @ _flat(delta), "w_h": _flat(h_prev).T @ _flat(delta), "b": _flat(delta).sum(0)}
         return delta @ w_x.T, _cast_like(grads, self)
 
@@ -380,26 +387,29 @@ class LSTM:
         dt, hidden = x.dtype, self.d_hidden
         w_x, w_h = self.w_x.astype(dt, copy=False), self.w_h.astype(dt, copy=False)
         h_prev = np.concatenate([_initial(h0, outputs), outputs[..., :-1, :]], axis=-2)
-        z = x @ w_x + h_prev @ w_h + self.b.astype(dt)
-        i, f, o = _sigmoid(z[..., :hidden]), _sigmoid(z[..., hidden : 2 * hidden]), _sigmoid(z[..., 3 * hidden :])
-        g = np.tanh(z[..., 2 * hidden : 3 * hidden])
-        c = np.empty_like(outputs)
-        c_prev = np.empty_like(outputs)
-        c_t = _initial(c0, outputs)[..., 0, :]
-        for t in range(outputs.shape[-2]):  # the cell states, as in the forward pass
-            c_prev[..., t, :] = c_t
-            c_t = c[..., t, :] = f[..., t, :] * c_t + i[..., t, :] * g[..., t, :]
+        z = _time_major(x @ w_x + h_prev @ w_h + self.b.astype(dt))  # (n, ..., 4H), time first
+        i, f = _sigmoid(z[..., :hidden]), _sigmoid(z[..., hidden : 2 * hidden])
+        g, o = np.tanh(z[..., 2 * hidden : 3 * hidden]), _sigmoid(z[..., 3 * hidden :])
+        c = np.empty_like(i)
+        c_t = _time_major(_initial(c0, outputs))[0]
+        c_prev = np.empty_like(c)
+        for t in range(len(c)):  # the cell states, as in the forward pass
+            c_prev[t], c[t] = c_t, f[t] * c_t + i[t] * g[t]
+            c_t = c[t]
         tanh_c = np.tanh(c)
-        grad_z = np.empty_like(z)
+        # What each gate passes back per unit of grad_c (i, f, g) or grad_h (o), for every t at once:
+        through_c = np.stack([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g**2)], axis=-2)
+        through_o, h_to_c = tanh_c * o * (1.0 - o), o * (1.0 - tanh_c**2)
+        upstream = _time_major(grad_outputs)
+        grad_z = np.empty((*c.shape[:-1], 4, hidden), dtype=dt)
         carry_h, carry_c = np.zeros_like(c_t), np.zeros_like(c_t)
-        for t in range(outputs.shape[-2] - 1, -1, -1):  # backward in time
-            grad_h = grad_outputs[..., t, :] + carry_h
-            grad_c = grad_h * o[..., t, :] * (1.0 - tanh_c[..., t, :] ** 2) + carry_c
-            grad_z[..., t, :hidden] = grad_c * g[..., t, :] * i[..., t, :] * (1.0 - i[..., t, :])
-            grad_z[..., t, hidden : 2 * hidden] = grad_c * c_prev[..., t, :] * f[..., t, :] * (1.0 - f[..., t, :])
-            grad_z[..., t, 2 * hidden : 3 * hidden] = grad_c * i[..., t, :] * (1.0 - g[..., t, :] ** 2)
-            grad_z[..., t, 3 * hidden :] = grad_h * tanh_c[..., t, :] * o[..., t, :] * (1.0 - o[..., t, :])
-            carry_h, carry_c = grad_z[..., t, :] @ w_h.T, grad_c * f[..., t, :]
+        for t in range(len(c) - 1, -1, -1):  # backward in time
+            grad_h = upstream[t] + carry_h
+            grad_c = grad_h * h_to_c[t] + carry_c
+            grad_z[t, ..., :3, :] = grad_c[..., None, :] * through_c[t]
+            grad_z[t, ..., 3, :] = grad_h * through_o[t]
+            carry_h, carry_c = grad_z[t].reshape(*c_t.shape[:-1], 4 * hidden) @ w_h.T, grad_c * f[t]
+        grad_z = np.moveaxis(grad_z.reshape(*c.shape[:-1], 4 * hidden), 0, -2)
         grads = {"w_x": _flat(x).T @ _flat(grad_z), "w_h": _flat(h_prev).T @ _flat(grad_z), "b": _flat(grad_z).sum(0)}
         return grad_z @ w_x.T, _cast_like(grads, self)
 
