@@ -29,12 +29,9 @@ import sys
 import tarfile
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
-from llmarch.embedding import CharTokenizer
 
 __all__ = ["PLAYS", "bigram_loss", "from_sdist", "shakespeare", "split", "unigram_loss"]
 
@@ -141,21 +138,6 @@ def bigram_loss(train: NDArray[np.int64], val: NDArray[np.int64], vocab_size: in
     np.add.at(counts, (train[:-1], train[1:]), 1.0)
     log_p = np.log(counts / counts.sum(axis=1, keepdims=True))
     return -float(log_p[val[:-1], val[1:]].mean())
-
-
-def baselines() -> dict[str, Any]:
-    """Tokenizer size, split sizes and the unigram and bigram validation losses of the shipped corpus."""
-    text = shakespeare()
-    tokenizer = CharTokenizer.from_text(text)
-    train, val = split(tokenizer.encode(text))
-    v = tokenizer.vocab_size
-    return {
-        "vocab_size": v,
-        "train_tokens": len(train),
-        "val_tokens": len(val),
-        "unigram": unigram_loss(train, val, v),
-        "bigram": bigram_loss(train, val, v),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,9 +63,16 @@ def shakespeare_data() -> tuple[CharTokenizer, NDArray[np.int64], NDArray[np.int
         "split": f"first {corpus.TRAIN_FRACTION:.0%} of the characters train, the rest validate",
         "train_tokens": len(train),
         "val_tokens": len(val),
-        "baselines": {"unigram": corpus.unigram_loss(train, val, v), "bigram": corpus.bigram_loss(train, val, v)},
     }
     return tokenizer, train, val, description
+
+
+@functools.cache
+def shakespeare_baselines() -> dict[str, float]:
+    """Validation loss of the unigram and bigram models fitted on the training part (nats per character)."""
+    tokenizer, train, val, _ = shakespeare_data()
+    v = tokenizer.vocab_size
+    return {"unigram": corpus.unigram_loss(train, val, v), "bigram": corpus.bigram_loss(train, val, v)}
 
 
 def windows(ids: NDArray[np.int64], block_size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -102,8 +109,9 @@ def language_model_experiment(
             "train_loss": mean_loss(m.logits, train_tokens, train_targets),
         }
 
+    config = {**config, "block_size": block_size}
     return Experiment(
-        name, description, hyper, {**config, "block_size": block_size}, data, init, model, sampler.batch, evaluate
+        name, description, hyper, config, data, init, model, sampler.batch, evaluate, shakespeare_baselines()
     )
 
 

@@ -150,6 +150,9 @@ class Experiment:
         ``batch(step) -> (tokens, targets)``: training batch ``step`` (a function of the step only).
     evaluate : callable
         ``evaluate(model) -> dict``: numbers on held-out data, ``{"val_loss": ..., ...}``.
+    baselines : dict
+        Numbers to compare the result with (for example the bigram loss), recorded in the
+        provenance; not part of the fingerprint, since they do not change the run.
     """
 
     name: str
@@ -161,6 +164,7 @@ class Experiment:
     model: Callable[[Params], Trainable]
     batch: Callable[[int], tuple[NDArray[np.int64], NDArray[np.int64]]]
     evaluate: Callable[[Any], dict[str, Any]]
+    baselines: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """SHA-256 of everything that decides the result: name, hyperparameters, model config, data."""
@@ -254,7 +258,7 @@ def load_checkpoint(path: Path, experiment: Experiment, expected: Mapping[str, n
     """
     advice = f"delete {path} or run with --restart to start over"
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:  # our own handle: closed even if corrupt
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("meta")))
         step, adam_step = int(meta["step"]), int(meta["adam_step"])
@@ -403,6 +407,7 @@ def provenance(experiment: Experiment, state: RunState, weights_file: str) -> di
         "hyperparameters": asdict(experiment.hyper),
         "config": experiment.config,
         "data": experiment.data,
+        "baselines": experiment.baselines,
         "weights": {
             "file": weights_file,
             "sha256": arrays_sha256(state.params),
