@@ -5,8 +5,10 @@ data, budget, evaluation) only when asked, so listing them loads no data.
 
 - ``shakespeare-lstm``: a character-level LSTM on the Shakespeare corpus
   ([`llmarch.corpus`][llmarch.corpus]), nanoGPT's budget (2000 steps of 12 windows of 64).
-- ``recall-rnn``, ``recall-lstm``: the marker-recall task of [`llmarch.recall`][llmarch.recall]
-  at distances up to 254, the same budget for each model.
+- ``marker-rnn``, ``marker-lstm``: marker recall ([`llmarch.recall`][llmarch.recall]) at
+  distances up to 254: carry one value across the distance.
+- ``lookup-rnn``, ``lookup-lstm``: key-value recall at distances up to 254: keep 127 pairs,
+  answer the one asked for. The same budget for every model of a task.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from numpy.typing import NDArray
 
 from llmarch import corpus
 from llmarch.embedding import CharTokenizer
-from llmarch.recall import RecallTask
+from llmarch.recall import KeyValueRecall, MarkerRecall, RecallTask
 from llmarch.recurrent import RecurrentLM
 from llmarch.trainer import Experiment, Hyperparameters, TrainingError
 from llmarch.training import BatchSampler, cross_entropy
@@ -146,33 +148,33 @@ def _recurrent_init(config: dict[str, Any], rng: np.random.Generator) -> dict[st
 
 # -------------------------------------------------------------------------- recall
 
-RECALL = RecallTask(n_values=8, length=256)
+MARKER = MarkerRecall(n_values=8, length=256)
+LOOKUP = KeyValueRecall(n_keys=128, n_values=16, length=256)
 RECALL_HYPER = Hyperparameters(steps=2000, batch_size=32, lr=3e-3, min_lr=3e-4, warmup=100, weight_decay=0.01)
 
 
 def recall_experiment(
     name: str,
     description: str,
+    task: RecallTask,
     config: dict[str, Any],
     hyper: Hyperparameters = RECALL_HYPER,
     init: Callable[[np.random.Generator], dict[str, Any]] | None = None,
     model: Callable[[dict[str, Any]], Any] = RecurrentLM.from_parameters,
 ) -> Experiment:
-    """An experiment on ``RECALL``: one answer per sequence, read at its last position."""
-    task = RECALL
+    """An experiment on a recall ``task``: one answer per sequence, read at its last position."""
     data = {
-        "name": "marker recall (llmarch.recall.RecallTask)",
-        **asdict(task),
+        "name": f"{type(task).__name__} (llmarch.recall)",
+        **asdict(task),  # type: ignore[call-overload]
         "vocab_size": task.vocab_size,
-        "distances": "log-uniform from 1 to length - 2; batch s drawn from default_rng([seed, s])",
+        "distances": f"log-uniform from {task.min_distance} to {task.max_distance}",
+        "batches": "batch s drawn from numpy.random.default_rng([seed, s])",
         "evaluation": "accuracy at distances " + ", ".join(map(str, task.distances())) + ", 200 fresh sequences each",
     }
 
     def evaluate(m: Any) -> dict[str, Any]:
-        return {
-            "val_loss": task.loss(m.logits),
-            "accuracy": {str(k): a for k, a in task.accuracy_by_distance(m.logits).items()},
-        }
+        accuracy = task.accuracy_by_distance(m.logits)
+        return {"val_loss": task.loss(m.logits), "accuracy": {str(k): a for k, a in accuracy.items()}}
 
     return Experiment(
         name,
@@ -187,22 +189,47 @@ def recall_experiment(
     )
 
 
-def recall_rnn() -> Experiment:
+def _recurrent_config(task: RecallTask, kind: str, d_model: int, d_hidden: int) -> dict[str, Any]:
+    return {
+        "model": "RecurrentLM",
+        "kind": kind,
+        "vocab_size": task.vocab_size,
+        "d_model": d_model,
+        "d_hidden": d_hidden,
+        "dtype": "float32",
+    }
+
+
+def marker_rnn() -> Experiment:
     """Marker recall, vanilla RNN (128 hidden units, about 22k weights)."""
-    config = {"model": "RecurrentLM", "kind": "rnn", "vocab_size": RECALL.vocab_size, "d_model": 32, "d_hidden": 128}
-    return recall_experiment("recall-rnn", "a vanilla RNN on the marker-recall task", config | {"dtype": "float32"})
+    config = _recurrent_config(MARKER, "rnn", 32, 128)
+    return recall_experiment("marker-rnn", "a vanilla RNN on marker recall", MARKER, config)
 
 
-def recall_lstm() -> Experiment:
+def marker_lstm() -> Experiment:
     """Marker recall, LSTM (64 hidden units, about 26k weights)."""
-    config = {"model": "RecurrentLM", "kind": "lstm", "vocab_size": RECALL.vocab_size, "d_model": 32, "d_hidden": 64}
-    return recall_experiment("recall-lstm", "an LSTM on the marker-recall task", config | {"dtype": "float32"})
+    config = _recurrent_config(MARKER, "lstm", 32, 64)
+    return recall_experiment("marker-lstm", "an LSTM on marker recall", MARKER, config)
+
+
+def lookup_rnn() -> Experiment:
+    """Key-value recall, vanilla RNN (128 hidden units, about 44k weights)."""
+    config = _recurrent_config(LOOKUP, "rnn", 32, 128)
+    return recall_experiment("lookup-rnn", "a vanilla RNN on key-value recall", LOOKUP, config)
+
+
+def lookup_lstm() -> Experiment:
+    """Key-value recall, LSTM (64 hidden units, about 39k weights)."""
+    config = _recurrent_config(LOOKUP, "lstm", 32, 64)
+    return recall_experiment("lookup-lstm", "an LSTM on key-value recall", LOOKUP, config)
 
 
 EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "shakespeare-lstm": shakespeare_lstm,
-    "recall-rnn": recall_rnn,
-    "recall-lstm": recall_lstm,
+    "marker-rnn": marker_rnn,
+    "marker-lstm": marker_lstm,
+    "lookup-rnn": lookup_rnn,
+    "lookup-lstm": lookup_lstm,
 }
 
 

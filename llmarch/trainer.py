@@ -40,6 +40,7 @@ import platform
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -262,8 +263,8 @@ def load_checkpoint(path: Path, experiment: Experiment, expected: Mapping[str, n
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("meta")))
         step, adam_step = int(meta["step"]), int(meta["adam_step"])
-        curve, evaluations = meta["curve"], meta["evaluations"]
-        elapsed, sessions = float(meta["elapsed"]), int(meta["sessions"])
+        curve, evaluations = dict(meta["curve"]), list(meta["evaluations"])
+        elapsed, sessions, logged = float(meta["elapsed"]), int(meta["sessions"]), len(curve["loss"])
     except Exception as exc:  # zip, npy, JSON or key errors: the file is not a whole checkpoint
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc}); {advice}") from None
     if meta.get("format") != CHECKPOINT_FORMAT or meta.get("experiment") != experiment.name:
@@ -292,7 +293,7 @@ def load_checkpoint(path: Path, experiment: Experiment, expected: Mapping[str, n
                 )
             if not np.isfinite(a).all():
                 raise CheckpointError(f"{path}: {part}/{k} holds values that are not finite; {advice}")
-    if not 0 < step <= experiment.hyper.steps or adam_step != step or len(curve.get("loss", ())) != step:
+    if not 0 < step <= experiment.hyper.steps or adam_step != step or logged != step:
         raise CheckpointError(f"{path}: inconsistent step counts (step {step}, adam {adam_step}); {advice}")
     adam = AdamWState(adam_step, parts["m"], parts["v"])
     return RunState(step, parts["param"], adam, curve, evaluations, elapsed, sessions + 1)
@@ -434,7 +435,7 @@ def provenance(experiment: Experiment, state: RunState, weights_file: str) -> di
 def _deferred_interrupt() -> Iterator[list[bool]]:
     """Turn the first Ctrl-C into a flag the loop reads between steps (a second one interrupts at once)."""
     flag = [False]
-    if threading_main():
+    if threading.current_thread() is threading.main_thread():
         previous = signal.getsignal(signal.SIGINT)
 
         def handler(signum: int, frame: Any) -> None:
@@ -448,12 +449,6 @@ def _deferred_interrupt() -> Iterator[list[bool]]:
             signal.signal(signal.SIGINT, previous)
     else:  # signals can only be caught in the main thread; there, Ctrl-C stops at once
         yield flag
-
-
-def threading_main() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def _finite(loss: float, grads: Mapping[str, np.ndarray]) -> str | None:
@@ -535,6 +530,7 @@ def train(
     if evaluate and state.step == 0:
         record_evaluation()
 
+    rate = None  # tokens per second, smoothed over the last steps
     with _deferred_interrupt() as interrupted, _progress(hyper.steps, state.step, experiment.name, progress) as bar:
         while state.step < end:
             started = time.perf_counter()
@@ -557,7 +553,8 @@ def train(
             if evaluate and (state.step % hyper.eval_every == 0 or state.step == hyper.steps):
                 record_evaluation()
             if bar is not None:
-                bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tokens.size / step_time:,.0f}", refresh=False)
+                rate = tokens.size / step_time if rate is None else 0.9 * rate + 0.1 * tokens.size / step_time
+                bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{rate:,.0f}", refresh=False)
                 bar.update(1)
             if interrupted[0]:
                 save_checkpoint(checkpoint, experiment, state)
@@ -573,6 +570,7 @@ def train(
         log(f"{experiment.name}: stopped after step {state.step} of {hyper.steps}; checkpoint {checkpoint}")
         return state
     if out_dir is not None:
+        save_checkpoint(checkpoint, experiment, state)  # kept until both files are written
         out_dir.mkdir(parents=True, exist_ok=True)
         write_arrays(out_dir / f"{experiment.name}.npz", state.params)
         write_text(out_dir / f"{experiment.name}.json", _dumps(provenance(experiment, state, f"{experiment.name}.npz")))

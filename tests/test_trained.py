@@ -17,7 +17,9 @@ from llmarch.experiments import EXPERIMENTS, experiment
 from llmarch.trainer import arrays_sha256, data_dir, load_provenance, load_weights, train
 
 STEPS = 3
-RECORDED = [name for name in EXPERIMENTS if (data_dir() / f"{name}.json").exists()]
+RECORDED = [name for name in EXPERIMENTS if (data_dir() / f"{name}.json").exists()] or [
+    pytest.param(None, marks=pytest.mark.skip(reason="no recorded run in llmarch/data/ yet (`make train` writes them)"))
+]
 
 
 def first_steps(name, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 from llmarch.experiments import EXPERIMENTS, recall_experiment
 from llmarch.llm.cli import main
-from llmarch.recall import RecallTask
+from llmarch.recall import KeyValueRecall, MarkerRecall
 from llmarch.trainer import (
     CheckpointError,
     Experiment,
@@ -96,8 +96,8 @@ def test_batches_depend_on_seed_and_step_only():
         BatchSampler(np.arange(5), 1, 8)
 
 
-def test_recall_sequences_have_one_marker_the_answer_after_it_and_the_query_last():
-    task = RecallTask(n_values=5, length=20)
+def test_marker_recall_has_one_marker_the_answer_after_it_and_the_query_last():
+    task = MarkerRecall(n_values=5, length=20)
     tokens, targets, distances = task.sample(np.random.default_rng(0), 64)
     assert (tokens[:, -1] == task.query).all() and ((tokens == task.marker).sum(axis=1) == 1).all()
     marker_at = (tokens == task.marker).argmax(axis=1)
@@ -106,12 +106,30 @@ def test_recall_sequences_have_one_marker_the_answer_after_it_and_the_query_last
     assert distances.min() >= 1 and distances.max() <= task.max_distance
     _, _, fixed = task.sample(np.random.default_rng(0), 3, distance=task.max_distance)
     assert (fixed == 18).all()
-    with pytest.raises(ValueError, match="distance must be at most length - 2 = 18"):
+    with pytest.raises(ValueError, match=r"distance must be one of 1, 2, \.\.\., 18"):
         task.sample(np.random.default_rng(0), 3, distance=19)
 
 
+def test_key_value_recall_asks_for_one_key_of_distinct_pairs():
+    task = KeyValueRecall(n_keys=12, n_values=4, length=22)
+    tokens, targets, distances = task.sample(np.random.default_rng(0), 64)
+    keys, values = tokens[:, 0:-2:2], tokens[:, 1:-2:2]
+    assert task.pairs == 10 and (tokens[:, -2] == task.query).all()
+    assert all(len(set(row)) == task.pairs for row in keys) and (keys < 12).all()
+    assert ((values >= 12) & (values < 16)).all()
+    asked = (keys == tokens[:, -1:]).argmax(axis=1)
+    np.testing.assert_array_equal(values[np.arange(64), asked], targets)
+    np.testing.assert_array_equal(tokens[np.arange(64), task.length - 1 - distances], targets)
+    assert distances.min() >= 2 and distances.max() <= 20 and (distances % 2 == 0).all()
+    assert task.distances() == [2, 4, 8, 16, 20]
+    with pytest.raises(ValueError, match=r"distance must be one of 2, 4, \.\.\., 20"):
+        task.sample(np.random.default_rng(0), 3, distance=5)
+    with pytest.raises(ValueError, match="n_keys must be an integer >= 10"):
+        KeyValueRecall(n_keys=9, n_values=4, length=22)
+
+
 def test_a_perfect_recaller_scores_one_at_every_distance():
-    task = RecallTask(n_values=4, length=12)
+    task = MarkerRecall(n_values=4, length=12)
 
     def oracle(tokens: np.ndarray) -> np.ndarray:
         answer = tokens[np.arange(len(tokens)), (tokens == task.marker).argmax(axis=1) + 1]
@@ -129,8 +147,8 @@ def tiny(steps: int = 12, **changes) -> Experiment:
     """A recall experiment small enough to train in a test: an RNN of 6 units on sequences of 10."""
     config = {"model": "RecurrentLM", "kind": "rnn", "vocab_size": 6, "d_model": 4, "d_hidden": 6, "dtype": "float64"}
     hyper = Hyperparameters(steps=steps, batch_size=4, lr=1e-2, min_lr=1e-3, warmup=2, eval_every=4)
-    exp = recall_experiment("tiny", "a test", config, replace(hyper, **changes))
-    task = RecallTask(n_values=4, length=10)
+    task = MarkerRecall(n_values=4, length=10)
+    exp = recall_experiment("tiny", "a test", task, config, replace(hyper, **changes))
     return replace(
         exp,
         batch=lambda step: task.batch(0, step, 4),
