@@ -23,7 +23,7 @@ for part, count in parts.items():
     #> position_embedding     786,432
     #> attention           28,348,416
     #> feed_forward        56,669,184
-    #> layer_norms             38,400
+    #> norms                   38,400
     #> output                       0
 share = parts["token_embedding"] / count_parameters(gpt2)
 ffn_share = parts["feed_forward"] / (parts["feed_forward"] + parts["attention"])
@@ -34,7 +34,7 @@ fig, ax = plt.subplots(figsize=(7, 3.4), facecolor="white", layout="constrained"
 names = GPTConfig.presets()
 left = np.zeros(len(names))
 for part in ("token_embedding", "position_embedding", "attention", "feed_forward",
-             "layer_norms"):
+             "norms"):
     sizes = np.array([parameter_breakdown(GPTConfig.preset(n))[part] for n in names])
     ax.barh(names, sizes / 1e6, left=left, label=part.replace("_", " "))
     left += sizes / 1e6
