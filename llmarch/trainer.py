@@ -370,11 +370,11 @@ def _dumps(record: dict[str, Any]) -> str:
     """JSON with two-space indents, but each list of numbers on one line (the curves stay readable)."""
 
     def compact(value: Any) -> Any:
-        if isinstance(value, list) and all(isinstance(x, int | float) for x in value):
-            return _Raw(json.dumps(value))
+        if isinstance(value, list | tuple) and all(isinstance(x, int | float) for x in value):
+            return _Raw(json.dumps(list(value)))
         if isinstance(value, dict):
             return {k: compact(v) for k, v in value.items()}
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return [compact(v) for v in value]
         return value
 
