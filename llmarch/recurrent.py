@@ -109,6 +109,24 @@ def _check_step(layer: RNN | LSTM, x_t: ArrayLike, h: ArrayLike | None, h_name: 
     return x_t, _check_state(h_name, h, x_t.shape[:-1], layer.d_hidden, x_t.dtype, "x_t")
 
 
+def _check_backward(
+    layer: RNN | LSTM, x: ArrayLike, outputs: ArrayLike, grad_outputs: ArrayLike, **states: ArrayLike | None
+) -> tuple[Array, Array, Array, list[Array]]:
+    """The arguments of ``backward``, checked: ``x (..., n, d_in)``, ``outputs`` and ``grad_outputs (..., n, H)``."""
+    x = _check_sequence(x, layer.d_in)
+    shape = (*x.shape[:-1], layer.d_hidden)
+    checked = []
+    for name, value in (("outputs", outputs), ("grad_outputs", grad_outputs)):
+        array = as_float_array(name, value, layout="(..., n, d_hidden)")
+        if array.shape != shape:
+            raise ValueError(
+                f"{name} must have shape (..., n, d_hidden) = {shape} (that of x, {x.shape}); got {array.shape}"
+            )
+        checked.append(_finite(name, array).astype(x.dtype, copy=False))
+    initial = [_check_state(name, value, x.shape[:-2], layer.d_hidden, x.dtype) for name, value in states.items()]
+    return x, checked[0], checked[1], initial
+
+
 def _initial(state: Array | None, outputs: Array) -> Array:
     """The initial state ``(..., d_hidden)`` as a length-1 sequence ``(..., 1, d_hidden)``; zeros if None."""
     if state is None:
@@ -223,7 +241,7 @@ class RNN:
         return outputs, h
 
     def backward(
-        self, x: Array, outputs: Array, grad_outputs: Array, h0: Array | None = None
+        self, x: ArrayLike, outputs: ArrayLike, grad_outputs: ArrayLike, h0: ArrayLike | None = None, check: bool = True
     ) -> tuple[Array, dict[str, Array]]:
         r"""Backpropagation through time: gradients of a loss $L$ from $\partial L / \partial h_t$ at every $t$.
 
@@ -251,6 +269,8 @@ class RNN:
             $\partial L / \partial h_t$ from the layers above (zeros where $h_t$ is not used).
         h0 : numpy.ndarray, shape (..., d_hidden), optional
             The initial state of the forward pass; zeros by default.
+        check : bool
+            ``False`` skips the argument checks, for a caller that made them.
 
         Returns
         -------
@@ -258,6 +278,8 @@ class RNN:
         grads : dict
             ``{"w_x", "w_h", "b"}``, shaped as the weights.
         """
+        if check:
+            x, outputs, grad_outputs, (h0,) = _check_backward(self, x, outputs, grad_outputs, h0=h0)
         w_x, w_h = self.w_x.astype(x.dtype, copy=False), self.w_h.astype(x.dtype, copy=False)
         h_prev = np.concatenate([_initial(h0, outputs), outputs[..., :-1, :]], axis=-2)
         local, upstream = _time_major(1.0 - outputs**2), _time_major(grad_outputs)  # tanh' for every t at once
@@ -405,7 +427,13 @@ class LSTM:
         return outputs, state
 
     def backward(
-        self, x: Array, outputs: Array, grad_outputs: Array, h0: Array | None = None, c0: Array | None = None
+        self,
+        x: ArrayLike,
+        outputs: ArrayLike,
+        grad_outputs: ArrayLike,
+        h0: ArrayLike | None = None,
+        c0: ArrayLike | None = None,
+        check: bool = True,
     ) -> tuple[Array, dict[str, Array]]:
         r"""Backpropagation through time: gradients of a loss $L$ from $\partial L / \partial h_t$ at every $t$.
 
@@ -435,6 +463,8 @@ class LSTM:
             As for [`RNN.backward`][llmarch.RNN.backward].
         c0 : numpy.ndarray, shape (..., d_hidden), optional
             The initial cell state of the forward pass; zeros by default.
+        check : bool
+            ``False`` skips the argument checks, for a caller that made them.
 
         Returns
         -------
@@ -442,6 +472,8 @@ class LSTM:
         grads : dict
             ``{"w_x", "w_h", "b"}``, shaped as the weights.
         """
+        if check:
+            x, outputs, grad_outputs, (h0, c0) = _check_backward(self, x, outputs, grad_outputs, h0=h0, c0=c0)
         dt, hidden = x.dtype, self.d_hidden
         w_x, w_h = self.w_x.astype(dt, copy=False), self.w_h.astype(dt, copy=False)
         h_prev = np.concatenate([_initial(h0, outputs), outputs[..., :-1, :]], axis=-2)
@@ -621,7 +653,7 @@ class RecurrentLM:
         else:
             grad_outputs = np.zeros_like(outputs)
             grad_outputs[..., -1, :] = grad_hidden
-        grad_x, grad_rnn = self.rnn.backward(x, outputs, grad_outputs)
+        grad_x, grad_rnn = self.rnn.backward(x, outputs, grad_outputs, check=False)
         grad_wte = np.zeros_like(self.wte)
         np.add.at(grad_wte, ids.reshape(-1), _flat(grad_x))
         grads = {"wte": grad_wte, **{f"rnn.{k}": g for k, g in grad_rnn.items()}}
