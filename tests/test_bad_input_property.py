@@ -106,6 +106,8 @@ VALUES: dict[str, Callable[[], Any]] = {
     "h": lambda: _randn(2, 8),
     "h0": lambda: _randn(8),
     "c0": lambda: _randn(8),
+    "outputs": lambda: _randn(4, 8),  # RNN/LSTM.backward: what the forward pass of x returned
+    "grad_outputs": lambda: _randn(4, 8),
     "state": lambda: (_randn(2, 8), _randn(2, 8)),
     "memory": lambda: _randn(4, 8),
     "kv": lambda: _randn(4, 8),
