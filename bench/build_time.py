@@ -20,6 +20,7 @@ not a test that fails.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the shared site helpers
 
-from sitetools import ROOT, build
+from sitetools import REPORT, ROOT, build
 
 SKIP_EXECUTION = "LLMARCH_SKIP_EXECUTION"  # honoured by the guide's plugin (docs/plugin/)
 RATIO_TARGET = 2.0
@@ -40,7 +41,7 @@ MODES = {"full (every snippet runs)": {}, "execution off": {SKIP_EXECUTION: "1"}
 
 def timed_build(site: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = build(ROOT, site, env=env)
+    proc = build(ROOT, site, env={**env, REPORT: str(site.with_suffix(".json"))})
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"the build failed ({env or 'full'}):\n{proc.stdout}{proc.stderr}")
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                 site = Path(tmp) / f"site-{run}-{len(times[mode])}-{bool(env)}"
                 times[mode].append(timed_build(site, env))
                 print(f"  run {run + 1}/{args.repeat}: {mode}: {times[mode][-1]:.1f} s", file=sys.stderr)
+                if not env:
+                    cpu = {name: r["cpu_s"] for name, r in json.loads(site.with_suffix(".json").read_text()).items()}
                 if not env and args.keep_site:
                     shutil.rmtree(args.keep_site, ignore_errors=True)
                     shutil.copytree(site, args.keep_site)
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{mode:<{width}}  {len(values):>4}  {statistics.median(values):>7.1f}s  {runs}")
     ratio = full / off
     print(f"ratio full / execution off: {ratio:.2f}x (target <= {RATIO_TARGET:.0f}x: {verdict(ratio <= RATIO_TARGET)})")
+    costliest = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1])[:5])
+    print(f"the snippets' CPU time in the last full build: {sum(cpu.values()):.0f} s; costliest (s): {costliest}")
     if test is not None:
         seconds, status = test
         state = "passed" if status == 0 else f"FAILED (exit {status})"

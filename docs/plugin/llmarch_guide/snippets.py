@@ -41,7 +41,7 @@ _RUNNER_FRAME = re.compile(r'File "(<string>|<frozen runpy>)"')
 # Runs inside the snippet's own process: records each print's text and the line of the
 # print call in the snippet (also for prints inside functions the snippet calls).
 _RUNNER = r"""
-import builtins, io, json, runpy, sys
+import builtins, io, json, runpy, sys, time
 path, out = sys.argv[1], sys.argv[2]
 records, real_print = [], builtins.print
 def recording_print(*args, sep=" ", end="\n", file=None, flush=False):
@@ -59,7 +59,7 @@ try:
     runpy.run_path(path, run_name="__main__")
 finally:
     with open(out, "w") as f:
-        json.dump(records, f)
+        json.dump({"records": records, "cpu_s": time.process_time()}, f)
 """
 
 
@@ -73,6 +73,7 @@ class SnippetResult:
     figures: dict[str, bytes] = field(default_factory=dict)
     stdout: str = ""  # everything it printed, in order (the notebook cell's output)
     stderr: str = ""
+    cpu_s: float = 0.0  # the CPU time its process took (bench/build_time.py names the costliest)
 
     @property
     def ok(self) -> bool:
@@ -198,8 +199,9 @@ def run_snippet(path: Path, name: str | None = None) -> SnippetResult:
             tail = "\n    ".join(frames[-12:])
             result.error = f"{result.name}: raised an exception\n    {tail}"
             return result
-        records = [(int(line), str(text)) for line, text in json.loads(records_file.read_text())]
-        result.stdout, result.stderr = proc.stdout, proc.stderr
+        run = json.loads(records_file.read_text())
+        records = [(int(line), str(text)) for line, text in run["records"]]
+        result.stdout, result.stderr, result.cpu_s = proc.stdout, proc.stderr, run["cpu_s"]
         for produced in sorted(workdir.rglob("*")):
             if produced.suffix in FIGURE_SUFFIXES:
                 result.figures[produced.relative_to(workdir).as_posix()] = produced.read_bytes()
