@@ -28,9 +28,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, as_generator, check_divisible, check_size
+from llmarch._validate import as_float_array, as_generator, check_divisible, check_number, check_size
 from llmarch.attention import MultiHeadAttention
-from llmarch.embedding import TokenEmbedding
+from llmarch.embedding import TokenEmbedding, check_token_ids
 from llmarch.layers import ACTIVATIONS, Activation, FeedForward, LayerNorm
 from llmarch.masks import causal_mask
 from llmarch.positional import sinusoidal_positional_encoding
@@ -305,8 +305,7 @@ class TransformerConfig:
         _check_norm(self.norm)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}")
-        if not self.layer_norm_eps >= 0:
-            raise ValueError(f"layer_norm_eps must be a non-negative number; got {self.layer_norm_eps!r}")
+        check_number("layer_norm_eps", self.layer_norm_eps, minimum=0)
 
     @classmethod
     def base(cls, **overrides: Any) -> TransformerConfig:
@@ -376,10 +375,17 @@ class Transformer:
 
     def embed(self, ids: ArrayLike) -> Array:
         r"""Token embedding times $\sqrt{d_\text{model}}$ plus the sinusoidal positions; ``(..., n, d_model)``."""
-        return self._embed(_sequence_ids("ids", ids))
+        return self._embed(self._ids("ids", ids))
 
-    def _embed(self, ids: NDArray[Any]) -> Array:
-        x = self.wte(ids)
+    def _ids(self, name: str, ids: ArrayLike) -> NDArray[np.int64]:
+        """Check token ids ``(..., n)``: integers in ``[0, vocab_size)``, at least one per sequence."""
+        array = np.asarray(ids)
+        if array.ndim < 1 or array.shape[-1] == 0:
+            raise ValueError(f"{name} must have shape (..., n) with n >= 1 tokens; got shape {array.shape}")
+        return check_token_ids(name, array, self.config.vocab_size)
+
+    def _embed(self, ids: NDArray[np.int64]) -> Array:
+        x = self.wte.weight[ids]  # E[ids]: the ids are checked
         positions = sinusoidal_positional_encoding(x.shape[-2], self.config.d_model).astype(x.dtype)
         return x * x.dtype.type(math.sqrt(self.config.d_model)) + positions
 
@@ -388,7 +394,7 @@ class Transformer:
 
         ``src_mask`` (bool) broadcasts to ``(..., n_src, n_src)``: ``padding_mask(lengths, n_src)``.
         """
-        return self._encode(self._embed(_sequence_ids("src", src)), _per_head("src_mask", src_mask))
+        return self._encode(self._embed(self._ids("src", src)), _per_head("src_mask", src_mask))
 
     def decode(
         self,
@@ -403,7 +409,7 @@ class Transformer:
         ``tgt_mask`` (target padding) is combined with the causal mask; ``src_mask``
         (source padding) hides padded memory positions from the cross-attention.
         """
-        x = self._embed(_sequence_ids("tgt", tgt))
+        x = self._embed(self._ids("tgt", tgt))
         memory = _stream("memory", memory, self.config.d_model, "(..., n_src, d_model)")
         return self._decode(x, memory, _causal("tgt_mask", tgt_mask, x.shape[-2]), _per_head("src_mask", src_mask))
 
@@ -446,15 +452,7 @@ class Transformer:
             Row $t$ scores the token that follows target position $t$.
         """
         src_mask = _per_head("src_mask", src_mask)
-        memory = self._encode(self._embed(_sequence_ids("src", src)), src_mask)
-        x = self._embed(_sequence_ids("tgt", tgt))
+        memory = self._encode(self._embed(self._ids("src", src)), src_mask)
+        x = self._embed(self._ids("tgt", tgt))
         h = self._decode(x, memory, _causal("tgt_mask", tgt_mask, x.shape[-2]), src_mask)
         return h @ self.wte.weight.T
-
-
-def _sequence_ids(name: str, ids: ArrayLike) -> NDArray[Any]:
-    """Check that ``ids`` has a sequence axis (at least 1-D)."""
-    array = np.asarray(ids)
-    if array.ndim < 1:
-        raise ValueError(f"{name} must have shape (..., n): at least one dimension; got a scalar")
-    return array

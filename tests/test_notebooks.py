@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -110,7 +111,8 @@ def executed(kernel, tmp_path_factory, request) -> dict[str, tuple[nbformat.Note
         limit = asyncio.Semaphore(os.cpu_count() or 1)
         return await asyncio.gather(*(run(page, limit) for page in pages))
 
-    return dict(zip(pages, asyncio.run(run_all()), strict=True))
+    with ThreadPoolExecutor(max_workers=1) as thread:  # a loop of its own: Playwright (browser tests) holds this one's
+        return dict(zip(pages, thread.submit(asyncio.run, run_all()).result(), strict=True))
 
 
 @pytest.mark.parametrize("page", sorted(NOTEBOOKS))

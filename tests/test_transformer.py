@@ -256,7 +256,7 @@ def test_transformer_config_rejects_bad_values() -> None:
     with pytest.raises(TypeError, match=expected):
         Transformer.init(TransformerConfig.tiny(11), rng=np.random.RandomState(0))  # type: ignore[arg-type]
     model = Transformer.init(TransformerConfig.tiny(11), rng())
-    with pytest.raises(ValueError, match=r"ids must lie in \[0, 10\]"):
+    with pytest.raises(ValueError, match=r"src must lie in \[0, 10\]"):
         model(np.array([1, 11]), np.array([1]))
     with pytest.raises(ValueError, match="src must have shape"):
         model.encode(3)
