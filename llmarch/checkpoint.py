@@ -273,16 +273,20 @@ def hf_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
     return {row.name: _shape(row, shapes) for row in _rows(config)}
 
 
-def to_hf_state_dict(params: Mapping[str, Array], config: DecoderConfig, prefix: bool = False) -> dict[str, Array]:
+def to_hf_state_dict(
+    params: Mapping[str, Array], config: DecoderConfig, prefix: bool = False, *, released: bool = False
+) -> dict[str, Array]:
     """Our parameters (keyed as [`parameter_shapes`][llmarch.parameter_shapes]) under Hugging Face names.
 
     ``prefix=False`` gives the base model's names, plus ``lm_head.weight`` when the output
     layer is untied; ``prefix=True`` gives the causal-LM class's names (the family prefix
     before each name) and always ``lm_head.weight`` (the embedding itself when tied).
+    ``released=True`` names the experts one by one, as released checkpoint files do
+    (``Family.released``), instead of the installed ``transformers``' stacked tensors.
     """
     family = _family(config)
     state: dict[str, Array] = {}
-    for row in _rows(config):
+    for row in _rows(config, family.released if released and family.released else None):
         matrices = []
         for group in row.ours:
             arrays = [params[path] for path in group]

@@ -354,7 +354,7 @@ def load_balancing_loss_backward(scores: ArrayLike, experts: ArrayLike) -> Array
     s, chosen = _check_balance_inputs(scores, experts)
     n, n_experts = s.shape
     fraction = expert_load(chosen, n_experts) / n
-    return (n_experts / n) * s * (fraction - s @ fraction)[:, None]
+    return (n_experts / n) * s * (fraction[None, :] - (s @ fraction)[:, None])
 
 
 def _check_balance_inputs(scores: ArrayLike, experts: ArrayLike) -> tuple[Array, NDArray[np.int64]]:
