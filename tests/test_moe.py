@@ -503,5 +503,5 @@ def test_checkpoints_round_trip_stacked_and_per_expert(name: str) -> None:
         from_hf_state_dict(mixed, m.config)
     missing = dict(stacked)
     del missing["layers.2.mlp.experts.down_proj"]
-    with pytest.raises(ValueError, match="state is missing the tensor 'layers.2.mlp.experts.down_proj'"):
+    with pytest.raises(ValueError, match=r"state is missing the tensor 'layers\.2\.mlp\.experts\.down_proj'"):
         from_hf_state_dict(missing, m.config)
