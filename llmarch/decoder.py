@@ -1,4 +1,4 @@
-r"""The decoder-only transformer, assembled from a config: GPT-2, Llama, Mistral, Qwen3.
+r"""The decoder-only transformer, assembled from a config: from GPT-2 to Mixtral and DeepSeek-V3.
 
 Every one of these models is the same stack. Tokens are looked up in an embedding table,
 pass through $L$ pre-norm blocks of causal self-attention and feed-forward, and a final
@@ -13,7 +13,9 @@ What the [`DecoderConfig`][llmarch.DecoderConfig] chooses is which norm (LayerNo
 RMSNorm), which feed-forward (a GELU MLP or SwiGLU), how positions enter (a learned table
 $P$, or a rotation of the queries and keys inside every attention layer), how many
 key/value heads attention has, whether the queries and keys are normalised, how far back a
-query may look, and whether $W_\text{out}$ is the embedding $E$ itself.
+query may look, and whether $W_\text{out}$ is the embedding $E$ itself; and, for the models
+that scale without paying for it, whether the feed-forward is a mixture of experts and the
+attention multi-head latent attention.
 """
 
 from __future__ import annotations
@@ -211,7 +213,9 @@ class Decoder:
     $$x_0 = E[\text{ids}]\;(+\,P[\text{positions}]), \qquad x_{l+1} = \mathrm{Block}_l(x_l), \qquad
     \text{logits} = \mathrm{Norm}_f(x_L)\, W_\text{out}^\top$$
 
-    One class for GPT-2, Llama 3, Mistral and Qwen3: the config says which parts each has.
+    One class for GPT-2, Llama 3, Mistral and Qwen3, and for Mixtral, Qwen3-MoE and DeepSeek-V3,
+    whose blocks hold a [`MixtureOfExperts`][llmarch.MixtureOfExperts] or
+    [`LatentAttention`][llmarch.LatentAttention]: the config says which parts each has.
     Build one with random weights ([`init`][llmarch.Decoder.init]) or from a Hugging Face
     checkpoint ([`from_hf_state_dict`][llmarch.Decoder.from_hf_state_dict],
     [`from_safetensors`][llmarch.Decoder.from_safetensors]). Computation happens in the
@@ -424,7 +428,8 @@ class Decoder:
         """Build a model from the tensors of a Hugging Face checkpoint of ``config``'s family.
 
         See [`llmarch.checkpoint.from_hf_state_dict`][llmarch.checkpoint.from_hf_state_dict]:
-        GPT-2, Llama, Mistral and Qwen3 names and layouts, with or without the
+        GPT-2, Llama, Mistral, Qwen3, Mixtral, Qwen3-MoE and DeepSeek-V3 names and layouts (experts
+        stacked or one by one), with or without the
         ``transformer.`` / ``model.`` prefix; a missing, extra or misshapen tensor is an
         error naming it, and nothing partial is returned.
         """
