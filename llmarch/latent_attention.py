@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size, float_dtype
+from llmarch._validate import as_float_array, check_memory, check_number, check_size, float_dtype
 from llmarch.attention import _check_rope, _merge_heads, _softmax, _split_heads, check_mask
 from llmarch.layers import RMSNorm
 from llmarch.positional import apply_rotary
@@ -78,6 +78,8 @@ class LatentCache:
 
     def key_positions(self, n_new: int) -> NDArray[np.int64]:
         """Positions of the keys the cache will hold once ``n_new`` more tokens are appended."""
+        n_new = check_size("n_new", n_new)
+        check_memory("n_new", (self.length + n_new,), np.int64)
         return np.arange(self.length + n_new)
 
     def _append(self, latent: Array, rope_key: Array) -> tuple[Array, Array]:
@@ -175,37 +177,47 @@ class LatentAttention:
         if rope % 2:
             raise ValueError(f"qk_rope_head_dim must be even (pairs rotate); got {rope}")
         self.w_dkv = as_float_array("w_dkv", self.w_dkv, ndim=2, layout="(d_model, kv_lora_rank)")
+        if 0 in self.w_dkv.shape:
+            raise ValueError(f"w_dkv must have shape (d_model, kv_lora_rank), both at least 1; got {self.w_dkv.shape}")
         d_model, rank = self.w_dkv.shape
         compressed = self.w_dq is not None
         if compressed == (self.w_q is not None) or compressed != (self.w_uq is not None):
-            raise ValueError("queries: give w_dq, q_latent_norm and w_uq (compressed queries), or w_q alone")
+            raise ValueError("w_q, w_dq, w_uq: give w_dq, q_latent_norm and w_uq (compressed queries), or w_q alone")
+        head = "(d_model, n_heads * qk_head_dim)"
         if compressed:
             self.w_dq = as_float_array("w_dq", self.w_dq, ndim=2, layout="(d_model, q_lora_rank)")
-            self.w_uq = as_float_array("w_uq", self.w_uq, ndim=2, layout="(q_lora_rank, n_heads * qk_head_dim)")
-            q_out = self.w_uq.shape[1]
-            self._check("w_dq", self.w_dq, (d_model, self.w_uq.shape[0]), "(d_model, q_lora_rank)")
+            if self.w_dq.shape[0] != d_model or self.w_dq.shape[1] == 0:
+                raise ValueError(f"w_dq must have shape (d_model = {d_model}, q_lora_rank >= 1); got {self.w_dq.shape}")
             q_rank = self.w_dq.shape[1]
             if not (isinstance(self.q_latent_norm, RMSNorm) and self.q_latent_norm.gamma.shape == (q_rank,)):
-                raise ValueError(f"q_latent_norm must be an RMSNorm over q_lora_rank = {self.w_dq.shape[1]} features")
+                raise ValueError(f"q_latent_norm must be an RMSNorm over q_lora_rank = {q_rank} features")
+            self.w_uq = as_float_array("w_uq", self.w_uq, ndim=2, layout="(q_lora_rank, n_heads * qk_head_dim)")
+            if self.w_uq.shape[0] != q_rank:
+                raise ValueError(f"w_uq must have q_lora_rank = {q_rank} rows (w_dq's columns); got {self.w_uq.shape}")
+            name, q_out = "w_uq", self.w_uq.shape[1]
         else:
-            self.w_q = as_float_array("w_q", self.w_q, ndim=2, layout="(d_model, n_heads * qk_head_dim)")
-            q_out = self.w_q.shape[1]
-            self._check("w_q", self.w_q, (d_model, q_out), "(d_model, n_heads * qk_head_dim)")
+            self.w_q = as_float_array("w_q", self.w_q, ndim=2, layout=head)
+            if self.w_q.shape[0] != d_model:
+                raise ValueError(f"w_q must have d_model = {d_model} rows (w_dkv's); got {self.w_q.shape}")
+            name, q_out = "w_q", self.w_q.shape[1]
         if q_out % h or q_out // h <= rope:
-            raise ValueError(f"queries: their {q_out} features must split into {h} heads wider than {rope} rotary ones")
+            raise ValueError(
+                f"{name}, n_heads, qk_rope_head_dim: the {q_out} query columns must split into n_heads = {h} heads "
+                f"of more than qk_rope_head_dim = {rope} features"
+            )
         self.w_o = as_float_array("w_o", self.w_o, ndim=2, layout="(n_heads * v_head_dim, d_model)")
-        if self.w_o.shape[0] % h:
-            raise ValueError(f"w_o: its {self.w_o.shape[0]} rows must split into n_heads = {h} heads")
+        if self.w_o.shape[0] == 0 or self.w_o.shape[0] % h or self.w_o.shape[1] != d_model:
+            raise ValueError(
+                f"w_o must have shape (n_heads * v_head_dim, d_model) with n_heads = {h}, d_model = {d_model}; "
+                f"got {self.w_o.shape}"
+            )
         nope, v = q_out // h - rope, self.w_o.shape[0] // h
-        self._check("w_o", self.w_o, (h * v, d_model), "(n_heads * v_head_dim, d_model)")
         self._check("w_kr", self.w_kr, (d_model, rope), "(d_model, qk_rope_head_dim)")
         self._check("w_ukv", self.w_ukv, (rank, h * (nope + v)), "(kv_lora_rank, n_heads * (qk_nope + v_head_dim))")
         if not (isinstance(self.kv_latent_norm, RMSNorm) and self.kv_latent_norm.gamma.shape == (rank,)):
             raise ValueError(f"kv_latent_norm must be an RMSNorm over kv_lora_rank = {rank} features")
-        if self.scale is None:
-            self.scale = 1 / math.sqrt(nope + rope)
-        elif not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"scale must be a positive number; got {self.scale!r}")
+        default = 1 / math.sqrt(nope + rope)
+        self.scale = default if self.scale is None else check_number("scale", self.scale, positive=True)
         if not isinstance(self.absorb, bool):
             raise TypeError(f"absorb must be True or False; got {self.absorb!r}")
 
@@ -288,12 +300,13 @@ class LatentAttention:
         if rope is not None:
             rope = _check_rope(rope, (x.shape[-2], self.qk_rope_head_dim // 2), x.dtype)
         n_k = x.shape[-2] if cache is None else cache.length + x.shape[-2]
-        allowed = None if mask is None else check_mask(mask, (*x.shape[:-2], self.n_heads, x.shape[-2], n_k))
+        scores_shape = (*x.shape[:-2], self.n_heads, x.shape[-2], n_k)
+        allowed = None if mask is None else check_mask(mask, scores_shape, "x and cache")
         if absorb is not None and not isinstance(absorb, bool):
             raise TypeError(f"absorb must be True, False or None; got {absorb!r}")
-        return self.forward(x, allowed, cache, rope, self.absorb if absorb is None else absorb)
+        return self._forward(x, allowed, cache, rope, self.absorb if absorb is None else absorb)
 
-    def forward(
+    def _forward(
         self,
         x: Array,
         mask: NDArray[np.bool_] | None = None,

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size
+from llmarch._validate import as_float_array, as_generator, check_memory, check_number, check_size, random_normal
 from llmarch.attention import _softmax
 from llmarch.layers import SwiGLU
 
@@ -142,6 +142,10 @@ class Router:
 
     def __post_init__(self) -> None:
         self.weight = as_float_array("weight", self.weight, ndim=2, layout="(d_model, n_experts)")
+        if 0 in self.weight.shape:
+            raise ValueError(
+                f"weight must have a row per feature and a column per expert; got shape {self.weight.shape}"
+            )
         n_experts = self.n_experts
         self.n_experts_per_token = check_size("n_experts_per_token", self.n_experts_per_token, minimum=1)
         if self.n_experts_per_token > n_experts:
@@ -150,6 +154,9 @@ class Router:
             )
         if self.scoring not in ("softmax", "sigmoid"):
             raise ValueError(f"scoring must be 'softmax' or 'sigmoid'; got {self.scoring!r}")
+        if not isinstance(self.normalize, bool):
+            raise TypeError(f"normalize must be True or False; got {self.normalize!r}")
+        self.scale = check_number("scale", self.scale, positive=True)
         if self.bias is not None:
             self.bias = as_float_array("bias", self.bias, ndim=1, layout="(n_experts,)")
             if self.bias.shape != (n_experts,):
@@ -178,9 +185,9 @@ class Router:
         x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
         if x.shape[-1] != self.weight.shape[0]:
             raise ValueError(f"x: last dimension must be d_model = {self.weight.shape[0]}; got shape {x.shape}")
-        return self.route(x)
+        return self._route(x)
 
-    def route(self, x: Array) -> Routing:
+    def _route(self, x: Array) -> Routing:
         """[`__call__`][llmarch.Router.__call__] for a checked ``x``, in its dtype."""
         logits = x @ self.weight.astype(x.dtype, copy=False)
         scores = _softmax(logits, -1) if self.scoring == "softmax" else sigmoid(logits)
@@ -232,6 +239,9 @@ class MixtureOfExperts:
     def __post_init__(self) -> None:
         if not isinstance(self.router, Router):
             raise TypeError(f"router must be a Router; got {type(self.router).__name__}")
+        if not isinstance(self.experts, (list, tuple)):
+            raise TypeError(f"experts must be a list of SwiGLU networks; got {type(self.experts).__name__}")
+        self.experts = list(self.experts)
         if len(self.experts) != self.router.n_experts or not all(isinstance(e, SwiGLU) for e in self.experts):
             raise ValueError(
                 f"experts must be a list of router.n_experts = {self.router.n_experts} SwiGLU networks; "
@@ -265,8 +275,10 @@ class MixtureOfExperts:
         d_ff = check_size("d_ff", d_ff, minimum=1)
         n_experts = check_size("n_experts", n_experts, minimum=1)
         n_shared_experts = check_size("n_shared_experts", n_shared_experts)
-        rng = np.random.default_rng() if rng is None else rng
-        weight = (rng.standard_normal((d_model, n_experts)) * std).astype(dtype)
+        rng = as_generator("rng", rng)
+        sizes = "d_model, d_ff, n_experts, n_shared_experts"
+        check_memory(sizes, (n_experts + n_shared_experts, 3, d_model, d_ff), dtype)  # all the experts
+        weight = random_normal(rng, (d_model, n_experts), std, dtype, sizes)
         router = Router(
             weight,
             n_experts_per_token,
@@ -285,7 +297,7 @@ class MixtureOfExperts:
         if x.shape[-1] != d_model:
             raise ValueError(f"x: last dimension must be d_model = {d_model}; got shape {x.shape}")
         tokens = x.reshape(-1, d_model)
-        routing = self.router.route(tokens)
+        routing = self.router._route(tokens)
         out = np.zeros_like(tokens)
         for e in np.unique(routing.experts):  # each expert once, on the tokens that chose it
             rows, slot = np.nonzero(routing.experts == e)  # a token chooses an expert at most once
@@ -293,8 +305,11 @@ class MixtureOfExperts:
         if self.shared is not None:
             out += self.shared(tokens)
         lead = x.shape[:-1]
+        k, n_experts = routing.experts.shape[-1], routing.scores.shape[-1]
         self.last_routing = Routing(
-            routing.experts.reshape(*lead, -1), routing.weights.reshape(*lead, -1), routing.scores.reshape(*lead, -1)
+            routing.experts.reshape(*lead, k),
+            routing.weights.reshape(*lead, k),
+            routing.scores.reshape(*lead, n_experts),
         )
         return out.reshape(x.shape), self.last_routing
 
