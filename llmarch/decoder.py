@@ -212,8 +212,8 @@ def _expert_shapes(c: DecoderConfig, p: str, buffers: bool) -> dict[str, tuple[i
     return shapes
 
 
-# The two projections that write into the residual stream: GPT-2 scales their init by 1/sqrt(2L).
-_RESIDUAL_PROJECTIONS = ("attn.w_o", "mlp.w2", "mlp.w_down")
+# The projections that write into the residual stream: GPT-2 scales their init by 1/sqrt(2L).
+_RESIDUAL_PROJECTIONS = ("attn.w_o", "mlp.w2", ".w_down")  # .w_down: dense, routed and shared experts
 
 
 def _resolve(model: Any, path: str) -> Any:

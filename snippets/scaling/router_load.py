@@ -21,13 +21,13 @@ E = config.n_experts
 load = np.stack([expert_load(b.mlp.last_routing.experts, E) for b in model.blocks])
 print(load)  # tokens per expert, a row per layer; a row sums to 512 x 2
 #> [[200 126 142 108  54  90 124 180]
-#>  [154 184 110  72 102 115 144 143]
-#>  [114 144  56 156 181 174  97 102]
-#>  [180  85 112 138 155 140 120  94]]
+#>  [101 192 104  79 110 111 195 132]
+#>  [ 81 203  23 107 174 207  91 138]
+#>  [202  53 123 111 209  79 143 104]]
 fair = tokens.size * config.n_experts_per_token / E
 busiest = ", ".join(f"{share:.2f}" for share in load.max(axis=1) / fair)
 print(f"fair share {fair:.0f} tokens; the busiest expert of each layer: {busiest}")
-#> fair share 128 tokens; the busiest expert of each layer: 1.56, 1.44, 1.41, 1.41
+#> fair share 128 tokens; the busiest expert of each layer: 1.56, 1.52, 1.62, 1.63
 
 fig = matrix_heatmap(
     load, title="Tokens per expert (512 tokens, 2 experts each)",
