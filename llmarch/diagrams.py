@@ -315,6 +315,10 @@ def _state(names: Iterable[str], highlight: Collection[str]) -> str:
     return "hl" if any(n in highlight for n in names) else "dim"
 
 
+def _marked_note(marked: Collection[str]) -> str:
+    return f" Marked: {', '.join(sorted(marked))}; the other parts are faded." if marked else ""
+
+
 def _as_set(highlight: str | Collection[str] | None) -> set[str]:
     if highlight is None:
         return set()
@@ -465,6 +469,7 @@ def block_diagram(block: Any, *, highlight: str | Collection[str] | None = None,
         f"{title}, read from the bottom up: the input x enters the residual stream, then "
         + ", then ".join(parts)
         + f"; {order}. Output y has the input's shape."
+        + _marked_note(marked)
     )
     bottom = height - 36
     d.text(40 if pre else 69, height - 18, "x  (n × d_{model})", anchor="start" if pre else "middle")
@@ -624,6 +629,7 @@ def gpt_diagram(model: Any, *, highlight: str | Collection[str] | None = None) -
         + " each added back to the residual stream;"
         + (" a final layer norm ln_f;" if getattr(model, "ln_f", None) is not None else "")
         + f" the output layer is {tied}, giving logits of shape n × {vocab}."
+        + _marked_note(marked)
     )
     return d
 
