@@ -152,7 +152,7 @@ class Diagram:
         rect_class = f"{kind} hl" if state == "hl" else kind
         self.parts.append('<g class="dim">' if state == "dim" else "<g>")
         self.parts.append(f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="6" class="{rect_class}"/>')
-        lines = [(label, "")] + ([(detail, "small")] if detail or code else [])
+        lines = [(label, "" if w >= 150 else "small")] + ([(detail, "small")] if detail or code else [])
         step = 15
         top = y + h / 2 - (len(lines) - 1) * step / 2
         for i, (text, cls) in enumerate(lines):
@@ -708,12 +708,11 @@ def encoder_decoder_diagram(model: Any, *, highlight: str | Collection[str] | No
     d.text(width / 2, height - 12, "every layer: " + _sizes(decoder[0], True), "small muted")
     # The encoder's output, the memory, feeds every decoder layer's cross-attention.
     ecx = pad + col_w / 2
-    mem_y = tops["encoder"] - 22
-    d.wire((ecx, tops["encoder"]), (ecx, mem_y + 12))
-    d.text(ecx, mem_y, "memory  (n_{src} × d_{model})", "small")
+    mem_y = tops["encoder"] - 30
     bx, by, _, bh = boxes_of["decoder"]["cross_attn"]
     route_x = pad + col_w + gap / 2
-    d.wire((ecx + 90, mem_y - 12), (route_x, mem_y - 12), (route_x, by + bh / 2), (bx, by + bh / 2))
+    d.wire((ecx, tops["encoder"]), (ecx, mem_y), (route_x, mem_y), (route_x, by + bh / 2), (bx, by + bh / 2))
+    d.text(ecx - 8, mem_y + 12, "memory  (n_{src} × d_{model})", "small", anchor="end")
     d.text(route_x - 4, by + bh / 2 - 10, "K, V", "small muted", anchor="end")
     dcx = pad + col_w + gap + col_w / 2
     y = tops["decoder"]
