@@ -13,7 +13,7 @@ export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 
 help:
 	@echo "make serve     set up, build and serve the site at http://127.0.0.1:8000"
 	@echo "make test      set up and run every check (lint, tests, snippets, strict build)"
-	@echo "make test-reference  check llmarch.GPT against Hugging Face transformers (installs CPU torch)"
+	@echo "make test-reference  check llmarch.Decoder (GPT-2, Llama, Mistral, Qwen3) against Hugging Face transformers (installs CPU torch)"
 	@echo "make bench     run the benchmarks (installs CPU torch) and write llmarch/data/benchmarks.json"
 	@echo "make bench-site  build time with and without execution, and the weight of every page"
 	@echo "make site      strict build into site/"
@@ -60,7 +60,7 @@ bench-site: setup browser-deps
 	$(BIN)/python bench/build_time.py --keep-site .bench-site
 	$(BIN)/python bench/page_weight.py --site .bench-site
 
-# The reference check: llmarch.GPT against transformers' GPT2LMHeadModel. Its extra (CPU torch,
+# The reference check: llmarch.Decoder against transformers, family by family. Its extra (CPU torch,
 # transformers, safetensors) is installed on demand, so `make test` never needs torch.
 REF_STAMP := $(VENV)/.installed-reference
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["as_float_array", "check_same", "check_size", "float_dtype"]
+__all__ = ["as_float_array", "as_generator", "check_same", "check_size", "float_dtype"]
 
 
 def float_dtype(*arrays: NDArray[Any]) -> np.dtype[Any]:
@@ -69,3 +69,15 @@ def check_same(name: str, got: int, expected: int, what: str) -> None:
     """Raise ``ValueError`` when a dimension ``got`` differs from ``expected``."""
     if got != expected:
         raise ValueError(f"{name}: {what} must be {expected}; got {got}")
+
+
+def as_generator(name: str, rng: Any) -> np.random.Generator:
+    """``rng`` as a NumPy ``Generator``: a Generator as is, an int as a seed, ``None`` as a fresh one."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        expected = f"{name} must be a numpy.random.Generator, an int seed or None"
+        raise TypeError(f"{expected}; got {type(rng).__name__} {rng!r}")
+    if rng < 0:
+        raise ValueError(f"{name} must be a non-negative int seed; got {rng}")
+    return np.random.default_rng(int(rng))

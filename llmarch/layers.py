@@ -1,4 +1,9 @@
-r"""The position-wise building blocks around attention: layer norm and the feed-forward network."""
+r"""The position-wise building blocks around attention: norms and feed-forward networks.
+
+Each comes in the classic form of GPT-2 and the form today's LLMs use instead:
+[`LayerNorm`][llmarch.LayerNorm] | [`RMSNorm`][llmarch.RMSNorm], and
+[`FeedForward`][llmarch.FeedForward] (a GELU MLP) | [`SwiGLU`][llmarch.SwiGLU] (a gated one).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, check_size
 
-__all__ = ["FeedForward", "LayerNorm", "gelu", "gelu_tanh", "relu"]
+__all__ = ["FeedForward", "LayerNorm", "RMSNorm", "SwiGLU", "gelu", "gelu_tanh", "relu", "silu"]
 
 Array = NDArray[np.floating[Any]]
 Activation = Literal["relu", "gelu", "gelu_tanh"]
@@ -47,7 +52,34 @@ def gelu_tanh(x: ArrayLike) -> Array:
     return 0.5 * x * (1.0 + np.tanh(c * (x + x.dtype.type(0.044715) * x**3)))
 
 
+def silu(x: ArrayLike) -> Array:
+    r"""Sigmoid linear unit, also called swish (Elfwing et al. 2017; Ramachandran et al. 2017).
+
+    $$\mathrm{SiLU}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}$$
+
+    Computed as $x \cdot \tfrac12\left(1 + \tanh(x/2)\right)$, the same number written so
+    that no exponential can overflow.
+    """
+    x = as_float_array("x", x)
+    half = x.dtype.type(0.5)
+    return x * half * (1 + np.tanh(half * x))
+
+
 ACTIVATIONS = {"relu": relu, "gelu": gelu, "gelu_tanh": gelu_tanh}
+
+
+def _check_eps(eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not math.isfinite(eps):
+        raise TypeError(f"eps must be a positive number; got {type(eps).__name__} {eps!r}")
+    if eps <= 0:
+        # eps = 0 divides by zero on a constant input, and NaN would spread through the model.
+        raise ValueError(f"eps must be a positive number (it keeps a constant input finite); got {eps!r}")
+    return float(eps)
+
+
+def _check_last_dim(name: str, x: Array, d: int, what: str = "d") -> None:
+    if x.shape[-1] != d:
+        raise ValueError(f"{name}: last dimension must be {what} = {d}; got shape {x.shape}")
 
 
 @dataclass
@@ -66,7 +98,7 @@ class LayerNorm:
     beta : numpy.ndarray, shape (d,)
         Shift, initialised to zeros.
     eps : float
-        Added to the variance; GPT-2 uses ``1e-5``.
+        Added to the variance, $\varepsilon > 0$; GPT-2 uses ``1e-5``.
     """
 
     gamma: Array
@@ -78,8 +110,7 @@ class LayerNorm:
         self.beta = as_float_array("beta", self.beta, ndim=1, layout="(d,)")
         if self.beta.shape != self.gamma.shape:
             raise ValueError(f"beta must have the shape of gamma {self.gamma.shape}; got {self.beta.shape}")
-        if not self.eps >= 0:
-            raise ValueError(f"eps must be a non-negative number; got {self.eps!r}")
+        self.eps = _check_eps(self.eps)
 
     @classmethod
     def init(cls, d: int, *, eps: float = 1e-5, dtype: type[np.floating[Any]] = np.float64) -> LayerNorm:
@@ -90,8 +121,7 @@ class LayerNorm:
     def __call__(self, x: ArrayLike) -> Array:
         """Normalise ``x`` of shape ``(..., d)``; returns the same shape and dtype."""
         x = as_float_array("x", x, min_ndim=1, layout="(..., d)")
-        if x.shape[-1] != self.gamma.shape[0]:
-            raise ValueError(f"x: last dimension must be d = {self.gamma.shape[0]}; got shape {x.shape}")
+        _check_last_dim("x", x, self.gamma.shape[0])
         mean = x.mean(axis=-1, keepdims=True)
         var = x.var(axis=-1, keepdims=True)
         normed = (x - mean) / np.sqrt(var + x.dtype.type(self.eps))
@@ -99,8 +129,65 @@ class LayerNorm:
 
 
 @dataclass
+class RMSNorm:
+    r"""Root-mean-square normalisation (Zhang and Sennrich 2019): Llama, Mistral, Qwen.
+
+    $$\mathrm{RMSNorm}(x) = \gamma \odot \frac{x}{\sqrt{\tfrac1d \sum_{i=1}^{d} x_i^2 + \varepsilon}}$$
+
+    Layer norm without the mean and without the shift $\beta$: it only rescales each
+    position to unit root mean square. One reduction instead of two and $d$ parameters
+    instead of $2d$, and in practice it trains as well.
+
+    Attributes
+    ----------
+    gamma : numpy.ndarray, shape (d,)
+        Scale, initialised to ones (Hugging Face calls it ``weight``).
+    eps : float
+        Added to the mean square, $\varepsilon > 0$: ``1e-5`` in Llama 3 and Mistral,
+        ``1e-6`` in Qwen3.
+    """
+
+    gamma: Array
+    eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        self.gamma = as_float_array("gamma", self.gamma, ndim=1, layout="(d,)")
+        self.eps = _check_eps(self.eps)
+
+    @classmethod
+    def init(cls, d: int, *, eps: float = 1e-6, dtype: type[np.floating[Any]] = np.float64) -> RMSNorm:
+        """The identity-like start: $\\gamma = 1$."""
+        d = check_size("d", d, minimum=1)
+        return cls(np.ones(d, dtype=dtype), eps)
+
+    def __call__(self, x: ArrayLike) -> Array:
+        """Normalise ``x`` of shape ``(..., d)``; returns the same shape and dtype."""
+        x = as_float_array("x", x, min_ndim=1, layout="(..., d)")
+        _check_last_dim("x", x, self.gamma.shape[0])
+        mean_square = np.mean(x * x, axis=-1, keepdims=True)
+        return x / np.sqrt(mean_square + x.dtype.type(self.eps)) * self.gamma.astype(x.dtype, copy=False)
+
+
+def _linear(x: Array, w: Array, b: Array | None) -> Array:
+    """``x @ w + b`` in ``x``'s dtype (``b`` may be absent)."""
+    y = x @ w.astype(x.dtype, copy=False)
+    return y if b is None else y + b.astype(x.dtype, copy=False)
+
+
+def _check_weight(name: str, w: ArrayLike, shape: tuple[int, ...], layout: str) -> Array:
+    array = as_float_array(name, w, ndim=len(shape), layout=layout)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {layout} = {shape}; got {array.shape}")
+    return array
+
+
+def _check_bias(name: str, b: ArrayLike | None, size: int, layout: str) -> Array | None:
+    return None if b is None else _check_weight(name, b, (size,), layout)
+
+
+@dataclass
 class FeedForward:
-    r"""Position-wise feed-forward network (Vaswani et al. 2017, sec. 3.3).
+    r"""Position-wise feed-forward network (Vaswani et al. 2017, sec. 3.3): an MLP.
 
     The same two-layer MLP is applied to every position on its own:
 
@@ -111,30 +198,25 @@ class FeedForward:
     Attributes
     ----------
     w1 : numpy.ndarray, shape (d_model, d_ff)
-    b1 : numpy.ndarray, shape (d_ff,)
+    b1 : numpy.ndarray or None, shape (d_ff,)
+        ``None``: no bias.
     w2 : numpy.ndarray, shape (d_ff, d_model)
-    b2 : numpy.ndarray, shape (d_model,)
+    b2 : numpy.ndarray or None, shape (d_model,)
     activation : {"relu", "gelu", "gelu_tanh"}
     """
 
     w1: Array
-    b1: Array
+    b1: Array | None
     w2: Array
-    b2: Array
+    b2: Array | None
     activation: Activation = "relu"
 
     def __post_init__(self) -> None:
         self.w1 = as_float_array("w1", self.w1, ndim=2, layout="(d_model, d_ff)")
         d_model, d_ff = self.w1.shape
-        self.w2 = as_float_array("w2", self.w2, ndim=2, layout="(d_ff, d_model)")
-        if self.w2.shape != (d_ff, d_model):
-            raise ValueError(f"w2 must have shape (d_ff, d_model) = {(d_ff, d_model)}; got {self.w2.shape}")
-        self.b1 = as_float_array("b1", self.b1, ndim=1, layout="(d_ff,)")
-        if self.b1.shape != (d_ff,):
-            raise ValueError(f"b1 must have shape (d_ff,) = ({d_ff},); got {self.b1.shape}")
-        self.b2 = as_float_array("b2", self.b2, ndim=1, layout="(d_model,)")
-        if self.b2.shape != (d_model,):
-            raise ValueError(f"b2 must have shape (d_model,) = ({d_model},); got {self.b2.shape}")
+        self.w2 = _check_weight("w2", self.w2, (d_ff, d_model), "(d_ff, d_model)")
+        self.b1 = _check_bias("b1", self.b1, d_ff, "(d_ff,)")
+        self.b2 = _check_bias("b2", self.b2, d_model, "(d_model,)")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}")
 
@@ -146,26 +228,89 @@ class FeedForward:
         rng: np.random.Generator | None = None,
         *,
         activation: Activation = "relu",
+        bias: bool = True,
         std: float = 0.02,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> FeedForward:
-        """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases."""
+        """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases (none if ``bias=False``)."""
         d_model = check_size("d_model", d_model, minimum=1)
         d_ff = check_size("d_ff", d_ff, minimum=1)
         rng = np.random.default_rng() if rng is None else rng
-        return cls(
-            (rng.standard_normal((d_model, d_ff)) * std).astype(dtype),
-            np.zeros(d_ff, dtype=dtype),
-            (rng.standard_normal((d_ff, d_model)) * std).astype(dtype),
-            np.zeros(d_model, dtype=dtype),
-            activation,
-        )
+        w1 = (rng.standard_normal((d_model, d_ff)) * std).astype(dtype)
+        w2 = (rng.standard_normal((d_ff, d_model)) * std).astype(dtype)
+        b1, b2 = (np.zeros(d_ff, dtype=dtype), np.zeros(d_model, dtype=dtype)) if bias else (None, None)
+        return cls(w1, b1, w2, b2, activation)
 
     def __call__(self, x: ArrayLike) -> Array:
         """Apply to ``x`` of shape ``(..., d_model)``; returns the same shape and dtype."""
         x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
-        if x.shape[-1] != self.w1.shape[0]:
-            raise ValueError(f"x: last dimension must be d_model = {self.w1.shape[0]}; got shape {x.shape}")
-        dt = x.dtype
-        hidden = ACTIVATIONS[self.activation](x @ self.w1.astype(dt, copy=False) + self.b1.astype(dt, copy=False))
-        return hidden @ self.w2.astype(dt, copy=False) + self.b2.astype(dt, copy=False)
+        _check_last_dim("x", x, self.w1.shape[0], "d_model")
+        return _linear(ACTIVATIONS[self.activation](_linear(x, self.w1, self.b1)), self.w2, self.b2)
+
+
+@dataclass
+class SwiGLU:
+    r"""Gated feed-forward network with SiLU, SwiGLU (Shazeer 2020): Llama, Mistral, Qwen.
+
+    Two projections up instead of one: one goes through the SiLU and then *gates* the
+    other, element by element, before the projection down:
+
+    $$\mathrm{SwiGLU}(x) = \big(\mathrm{SiLU}(x W_\text{gate}) \odot x W_\text{up}\big)\, W_\text{down}$$
+
+    The gate lets each hidden unit scale its value by a learned, input-dependent amount.
+    With three matrices instead of two, models keep the parameter count of a $4d$ MLP by
+    using $d_\text{ff} \approx \tfrac{8}{3} d$ (Llama 1 and 2); Llama 3 8B uses $3.5d$.
+
+    Attributes
+    ----------
+    w_gate, w_up : numpy.ndarray, shape (d_model, d_ff)
+        ``gate_proj`` and ``up_proj`` in Hugging Face checkpoints (transposed).
+    w_down : numpy.ndarray, shape (d_ff, d_model)
+        ``down_proj``.
+    b_gate, b_up : numpy.ndarray or None, shape (d_ff,)
+        Biases, ``None`` in every model named above.
+    b_down : numpy.ndarray or None, shape (d_model,)
+    """
+
+    w_gate: Array
+    w_up: Array
+    w_down: Array
+    b_gate: Array | None = None
+    b_up: Array | None = None
+    b_down: Array | None = None
+
+    def __post_init__(self) -> None:
+        self.w_gate = as_float_array("w_gate", self.w_gate, ndim=2, layout="(d_model, d_ff)")
+        d_model, d_ff = self.w_gate.shape
+        self.w_up = _check_weight("w_up", self.w_up, (d_model, d_ff), "(d_model, d_ff)")
+        self.w_down = _check_weight("w_down", self.w_down, (d_ff, d_model), "(d_ff, d_model)")
+        self.b_gate = _check_bias("b_gate", self.b_gate, d_ff, "(d_ff,)")
+        self.b_up = _check_bias("b_up", self.b_up, d_ff, "(d_ff,)")
+        self.b_down = _check_bias("b_down", self.b_down, d_model, "(d_model,)")
+
+    @classmethod
+    def init(
+        cls,
+        d_model: int,
+        d_ff: int,
+        rng: np.random.Generator | None = None,
+        *,
+        bias: bool = False,
+        std: float = 0.02,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> SwiGLU:
+        """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$; zero biases if ``bias=True``."""
+        d_model = check_size("d_model", d_model, minimum=1)
+        d_ff = check_size("d_ff", d_ff, minimum=1)
+        rng = np.random.default_rng() if rng is None else rng
+        shapes = [(d_model, d_ff), (d_model, d_ff), (d_ff, d_model)]
+        weights = [(rng.standard_normal(shape) * std).astype(dtype) for shape in shapes]
+        biases = [np.zeros(shape[1], dtype=dtype) for shape in shapes] if bias else [None] * 3
+        return cls(*weights, *biases)
+
+    def __call__(self, x: ArrayLike) -> Array:
+        """Apply to ``x`` of shape ``(..., d_model)``; returns the same shape and dtype."""
+        x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
+        _check_last_dim("x", x, self.w_gate.shape[0], "d_model")
+        gate = silu(_linear(x, self.w_gate, self.b_gate))
+        return _linear(gate * _linear(x, self.w_up, self.b_up), self.w_down, self.b_down)

@@ -8,14 +8,22 @@ inside) the token embeddings so that order matters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, check_size
+from llmarch.config import RopeScaling
 
-__all__ = ["LearnedPositionalEmbedding", "rotary_embedding", "sinusoidal_positional_encoding"]
+__all__ = [
+    "LearnedPositionalEmbedding",
+    "apply_rotary",
+    "rotary_angles",
+    "rotary_embedding",
+    "rotary_frequencies",
+    "sinusoidal_positional_encoding",
+]
 
 
 def sinusoidal_positional_encoding(
@@ -142,33 +150,112 @@ class LearnedPositionalEmbedding:
         return self.weight[index]
 
 
+RotaryLayout = Literal["interleaved", "half"]
+
+
+def rotary_frequencies(d: int, base: float = 10000.0, scaling: RopeScaling | None = None) -> NDArray[np.float64]:
+    r"""The rotation rate of each feature pair of rotary embedding: $\theta_i = \text{base}^{-2i/d}$.
+
+    Pair $i = 0, \dots, d/2 - 1$ of a head of width $d$ turns by $p\,\theta_i$ radians at
+    position $p$: pair 0 once a token, the last pair about $\text{base}$ times slower.
+    With ``scaling`` (Llama 3.1), the slow rates are divided by its factor and the middle
+    ones blended, as [`RopeScaling`][llmarch.RopeScaling] describes.
+
+    Parameters
+    ----------
+    d : int
+        Head width; must be even.
+    base : float, default 10000.0
+        Llama 3 uses 500000, Qwen3 1000000.
+    scaling : RopeScaling, optional
+        Llama 3.1's long-context rescaling.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d / 2,)
+        $\theta_0 > \theta_1 > \dots$, float64.
+    """
+    d = check_size("d", d, minimum=2)
+    if d % 2:
+        raise ValueError(f"d must be even (features are rotated in pairs); got {d}")
+    if not base > 0:
+        raise ValueError(f"base must be a positive number; got {base!r}")
+    theta = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)
+    if scaling is None:
+        return theta
+    if not isinstance(scaling, RopeScaling):
+        raise TypeError(f"scaling must be a RopeScaling or None; got {type(scaling).__name__}")
+    wavelength = 2 * np.pi / theta
+    context, low, high = scaling.original_n_positions, scaling.low_freq_factor, scaling.high_freq_factor
+    smooth = (context / wavelength - low) / (high - low)
+    blended = (1 - smooth) * theta / scaling.factor + smooth * theta
+    return np.where(
+        wavelength < context / high, theta, np.where(wavelength > context / low, theta / scaling.factor, blended)
+    )
+
+
+def rotary_angles(
+    positions: NDArray[Any], frequencies: NDArray[np.float64], dtype: Any
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
+    """``cos`` and ``sin`` of every angle $p\\,\\theta_i$: shape ``positions.shape + (d / 2,)``, in ``dtype``."""
+    angles = np.asarray(positions, dtype=np.float64)[..., None] * frequencies
+    return np.cos(angles).astype(dtype, copy=False), np.sin(angles).astype(dtype, copy=False)
+
+
+def apply_rotary(
+    x: NDArray[np.floating[Any]],
+    cos: NDArray[np.floating[Any]],
+    sin: NDArray[np.floating[Any]],
+    layout: RotaryLayout = "half",
+) -> NDArray[np.floating[Any]]:
+    """Rotate the feature pairs of ``x`` ``(..., n, d)`` by the angles whose ``cos``, ``sin`` are ``(..., n, d/2)``.
+
+    The kernel behind [`rotary_embedding`][llmarch.rotary_embedding], for inputs already
+    checked; ``layout`` says which features form pair $i$.
+    """
+    half = x.shape[-1] // 2
+    if layout == "half":
+        x1, x2 = x[..., :half], x[..., half:]
+        return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return np.stack([even * cos - odd * sin, even * sin + odd * cos], axis=-1).reshape(x.shape)
+
+
 def rotary_embedding(
     x: ArrayLike,
     positions: ArrayLike | None = None,
     base: float = 10000.0,
+    *,
+    layout: RotaryLayout = "interleaved",
+    scaling: RopeScaling | None = None,
 ) -> NDArray[np.floating[Any]]:
     r"""Rotary positional embedding, RoPE (Su et al. 2021, *RoFormer*).
 
     Instead of adding a position vector, RoPE rotates each pair of features of a query or
     key by an angle proportional to its position $p$. Pair $i$ turns at the rate
-    $\theta_i = \text{base}^{-2i/d}$:
+    $\theta_i = \text{base}^{-2i/d}$ ([`rotary_frequencies`][llmarch.rotary_frequencies]):
 
-    $$\begin{pmatrix} x'_{2i} \\ x'_{2i+1} \end{pmatrix} =
+    $$\begin{pmatrix} x'_{a} \\ x'_{b} \end{pmatrix} =
     \begin{pmatrix} \cos p\theta_i & -\sin p\theta_i \\ \sin p\theta_i & \cos p\theta_i \end{pmatrix}
-    \begin{pmatrix} x_{2i} \\ x_{2i+1} \end{pmatrix}$$
+    \begin{pmatrix} x_{a} \\ x_{b} \end{pmatrix}$$
 
     Rotations compose by subtracting angles, so the score of a rotated query at position
     $m$ with a rotated key at position $n$ depends only on the offset $m - n$:
     $\langle R_m q, R_n k \rangle = \langle q, R_{n-m} k \rangle$. Apply it to $q$ and $k$
     (never to $v$) just before the dot products.
 
-    Pairing convention: this function rotates *interleaved* pairs $(x_{2i}, x_{2i+1})$,
-    the block-diagonal matrix of the paper (eq. 15), which also matches the sin/cos pairs of
-    the sinusoidal encoding. GPT-NeoX and the Hugging Face Llama code pair feature $i$ with
-    $i + d/2$ instead ("rotate half"), which avoids strided indexing; the two differ only
-    by a fixed permutation of the features, so dot products and the relative-position
-    property are the same, but weights trained with one convention need their $W^Q$, $W^K$
-    columns permuted to be used with the other.
+    Two layouts say which features $(a, b)$ form pair $i$:
+
+    - ``"interleaved"``: $(x_{2i}, x_{2i+1})$, the block-diagonal matrix of the paper
+      (eq. 15) and of Meta's original Llama code; it matches the sin/cos pairs of the
+      sinusoidal encoding.
+    - ``"half"`` ("rotate half"): $(x_i, x_{i + d/2})$, as GPT-NeoX and every Hugging Face
+      Llama, Mistral and Qwen model compute it, because it needs no strided indexing.
+
+    The two differ only by a fixed permutation of the features, so dot products and the
+    relative-position property are the same, but weights trained with one layout need the
+    columns of $W^Q$ and $W^K$ permuted to be used with the other (Hugging Face's Llama
+    conversion script does exactly that).
 
     Parameters
     ----------
@@ -180,6 +267,10 @@ def rotary_embedding(
         KV cache of ``start`` tokens.
     base : float, default 10000.0
         Sets the slowest rotation, as in the sinusoidal encoding.
+    layout : {"interleaved", "half"}, default "interleaved"
+        Which features are paired (see above).
+    scaling : RopeScaling, optional
+        Llama 3.1's rescaled frequencies.
 
     Returns
     -------
@@ -193,6 +284,8 @@ def rotary_embedding(
         raise ValueError(f"x: last dimension d must be even (features are rotated in pairs); got shape {x.shape}")
     if not base > 0:
         raise ValueError(f"base must be a positive number; got {base!r}")
+    if layout not in ("interleaved", "half"):
+        raise ValueError(f"layout must be 'interleaved' or 'half'; got {layout!r}")
     if positions is None:
         pos = np.arange(n, dtype=np.float64)
     else:
@@ -203,9 +296,5 @@ def rotary_embedding(
         shape = (*np.broadcast_shapes(x.shape[:-1], pos.shape), d)
     except ValueError:
         raise ValueError(f"positions of shape {pos.shape} must broadcast to x's (..., n) = {x.shape[:-1]}") from None
-    theta = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)  # (d/2,)
-    angles = (pos[..., None] * theta).astype(x.dtype, copy=False)  # (..., n, d/2)
-    cos, sin = np.cos(angles), np.sin(angles)
-    even, odd = x[..., 0::2], x[..., 1::2]
-    rotated = np.stack([even * cos - odd * sin, even * sin + odd * cos], axis=-1)  # (..., n, d/2, 2)
-    return rotated.reshape(shape)
+    cos, sin = rotary_angles(pos, rotary_frequencies(d, base, scaling), x.dtype)
+    return apply_rotary(np.broadcast_to(x, shape), cos, sin, layout)

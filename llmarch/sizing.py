@@ -1,55 +1,108 @@
-r"""Counting parameters exactly, from the configuration alone."""
+r"""Counting parameters and cache bytes exactly, from the configuration alone."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from llmarch._validate import check_size
-from llmarch.config import GPTConfig
+from llmarch.config import DecoderConfig, GPTConfig
+from llmarch.decoder import parameter_shapes
 
-__all__ = ["GPT2_TABLE", "GPT3_TABLE", "PublishedSize", "count_parameters", "parameter_breakdown"]
+__all__ = [
+    "GPT2_TABLE",
+    "GPT3_TABLE",
+    "PublishedSize",
+    "count_parameters",
+    "kv_cache_bytes",
+    "parameter_breakdown",
+]
+
+# Which part of the model a parameter path belongs to (first match wins).
+_PARTS = (
+    ("token_embedding", "wte."),
+    ("position_embedding", "wpe."),
+    ("norms", "ln_"),
+    ("attention", ".attn."),
+    ("feed_forward", ".mlp."),
+    ("output", "lm_head"),
+)
 
 
-def parameter_breakdown(config: GPTConfig) -> dict[str, int]:
-    r"""Parameters of a GPT-2-style model, by part.
+def _part(path: str) -> str:
+    return next(part for part, marker in _PARTS if marker in path)
 
-    With $V$ = ``vocab_size``, $n_\text{ctx}$ = ``n_positions``, $d$ = ``d_model``,
-    $d_\text{ff}$ = ``d_ff`` and $L$ = ``n_layers``:
 
-    $$\underbrace{Vd}_\text{token embedding} + \underbrace{n_\text{ctx} d}_\text{positions}
-    + L\,\underbrace{(4d^2 + 4d)}_\text{attention}
-    + L\,\underbrace{(2 d\, d_\text{ff} + d_\text{ff} + d)}_\text{feed-forward}
-    + \underbrace{(2L + 1)\, 2d}_\text{layer norms}$$
+def parameter_breakdown(config: DecoderConfig) -> dict[str, int]:
+    r"""Parameters of a decoder-only model, by part.
 
-    The output layer reuses the token embedding (tied weights, as in GPT-2), so it adds
-    nothing.
+    With $V$ = ``vocab_size``, $d$ = ``d_model``, $L$ = ``n_layers``, $h$ and $h_{kv}$
+    the query and key/value heads of width $d_h$, and $d_\text{ff}$ = ``d_ff``, the big
+    terms are
+
+    $$\underbrace{Vd}_\text{token embedding}
+    + L\,\underbrace{\big(2 d\, h d_h + 2 d\, h_{kv} d_h\big)}_\text{attention}
+    + L\,\underbrace{k\, d\, d_\text{ff}}_\text{feed-forward}
+    + \underbrace{Vd}_\text{output, if untied}$$
+
+    with $k = 2$ for the GELU MLP and $k = 3$ for SwiGLU; biases, norms ($d$ or $2d$ each,
+    $2L + 1$ of them) and GPT-2's learned positions ($n_\text{ctx} d$) add the rest. QK-norm
+    is counted with attention.
 
     Returns
     -------
     dict of str to int
         ``token_embedding``, ``position_embedding``, ``attention``, ``feed_forward``,
-        ``layer_norms`` and ``output`` (always 0: tied).
+        ``norms`` and ``output`` (0 when tied to the embedding).
     """
-    if not isinstance(config, GPTConfig):
-        raise TypeError(f"config must be a GPTConfig; got {type(config).__name__}")
-    d, d_ff, n_layers = config.d_model, config.d_ff, config.n_layers
-    return {
-        "token_embedding": config.vocab_size * d,
-        "position_embedding": config.n_positions * d,
-        "attention": n_layers * (d * 3 * d + 3 * d + d * d + d),  # fused q,k,v projection + output projection
-        "feed_forward": n_layers * (d * d_ff + d_ff + d_ff * d + d),
-        "layer_norms": (2 * n_layers + 1) * 2 * d,  # two per block and a final one; gain and bias each
-        "output": 0,
-    }
+    parts = dict.fromkeys(("token_embedding", "position_embedding", "attention", "feed_forward", "norms", "output"), 0)
+    for path, shape in parameter_shapes(config).items():
+        parts[_part(path)] += math.prod(shape)
+    return parts
 
 
-def count_parameters(config: GPTConfig) -> int:
-    """Exact number of parameters of a GPT-2-style model (tied output layer).
+def count_parameters(config: DecoderConfig) -> int:
+    """Exact number of parameters of a decoder-only model with ``config``.
 
-    Equals ``sum(p.numel() for p in GPT2LMHeadModel(config).parameters())`` in Hugging Face
-    transformers: 124,439,808 for ``GPTConfig.preset("gpt2")``.
+    Equals ``sum(p.numel() for p in model.parameters())`` of the Hugging Face model built
+    from [`to_hf_config()`][llmarch.DecoderConfig.to_hf_config] (the reference tests check
+    every preset): 124,439,808 for ``GPTConfig.preset("gpt2")``, whose output layer is
+    the token embedding (tied), counted once.
     """
     return sum(parameter_breakdown(config).values())
+
+
+def kv_cache_bytes(config: DecoderConfig, n_tokens: int, dtype: Any = np.float32) -> int:
+    r"""Bytes of the KV cache of one sequence of ``n_tokens`` tokens.
+
+    Every layer keeps a key and a value of $h_{kv}\, d_h$ numbers per token:
+
+    $$2 \cdot L \cdot h_{kv} \cdot d_h \cdot \min(n, w) \cdot \text{bytes per number}$$
+
+    where $w$ is the sliding window ($\infty$ without one): a windowed model, like
+    Mistral's rolling buffer and [`KVCache`][llmarch.KVCache], keeps only the last $w$
+    tokens. Grouped-query attention shrinks it by $h / h_{kv}$ against multi-head attention.
+
+    Parameters
+    ----------
+    config : DecoderConfig
+    n_tokens : int
+        Tokens in the sequence so far (no batch axis).
+    dtype : numpy dtype, default float32
+        What each number is stored as (``np.float16`` for the 2 bytes of bf16/fp16 serving).
+    """
+    if not isinstance(config, DecoderConfig):
+        raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
+    n_tokens = check_size("n_tokens", n_tokens)
+    try:
+        itemsize = np.dtype(dtype).itemsize
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy dtype such as np.float16; got {dtype!r}") from None
+    kept = n_tokens if config.sliding_window is None else min(n_tokens, config.sliding_window)
+    return 2 * config.n_layers * config.n_kv_heads * config.d_head * kept * itemsize
 
 
 _SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9}

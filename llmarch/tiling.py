@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import check_size, float_dtype
-from llmarch.attention import _check_mask, check_qkv
+from llmarch.attention import check_mask, check_qkv
 
 __all__ = ["tiled_attention"]
 
@@ -120,7 +120,7 @@ def tiled_attention(
     key_block = check_size("key_block_size", key_block_size, minimum=1)
     workers = check_size("workers", workers, minimum=1)
     n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
-    allowed = None if mask is None else np.broadcast_to(_check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+    allowed = None if mask is None else np.broadcast_to(check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
 
     dtype = float_dtype(q, k, v)
     # Scale the queries once, O(n d) work, instead of every score, O(n^2) work. Broadcasting

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llmarch import GPT, GPTBlock, GPTConfig, KVCache, MultiHeadAttention, causal_mask, count_parameters
+from llmarch import GPT, DecoderBlock, GPTConfig, KVCache, MultiHeadAttention, causal_mask, count_parameters
 from llmarch import sample_next_token as sample
 
 CONFIG = GPTConfig(vocab_size=50, n_positions=32, d_model=16, n_layers=2, n_heads=4)
@@ -28,7 +28,7 @@ def test_init_shapes_and_dtype() -> None:
     m = GPT.init(CONFIG, np.random.default_rng(0))
     assert m.wte.weight.shape == (50, 16) and m.wte.weight.dtype == np.float32
     assert m.wpe.weight.shape == (32, 16)
-    assert len(m.blocks) == 2 and isinstance(m.blocks[0], GPTBlock)
+    assert len(m.blocks) == 2 and isinstance(m.blocks[0], DecoderBlock)
     assert m.blocks[0].mlp.activation == "gelu_tanh" and m.blocks[0].ln_1.eps == 1e-5
     logits = m.logits(PROMPT)
     assert logits.shape == (4, 50) and logits.dtype == np.float32
@@ -175,7 +175,7 @@ def test_generate_rejects_bad_input(model: GPT) -> None:
     assert model.generate(PROMPT, 0).tolist() == PROMPT.tolist()
     with pytest.raises(ValueError, match="empty prompt"):
         model.generate(np.array([], dtype=np.int64), 3)
-    with pytest.raises(ValueError, match=r"tokens must be a 1-D array.*got shape \(1, 4\)"):
+    with pytest.raises(ValueError, match=r"tokens must be a 1-D prompt.*got shape \(1, 4\)"):
         model.generate(PROMPT[None], 3)
     with pytest.raises(ValueError, match=r"tokens must lie in \[0, 49\]"):
         model.generate(np.array([1, 50]), 3)
@@ -234,15 +234,15 @@ def test_checkpoint_errors_name_the_tensor(model: GPT) -> None:
         GPT.from_hf_state_dict(wrong, CONFIG)
     untied = dict(state)
     untied["lm_head.weight"] = state["lm_head.weight"] + 1
-    with pytest.raises(ValueError, match=r"lm_head\.weight.*must equal .wte\.weight."):
+    with pytest.raises(ValueError, match=r"lm_head\.weight.*must equal the token embedding"):
         GPT.from_hf_state_dict(untied, CONFIG)
-    with pytest.raises(ValueError, match=r"no place for: h\.2\.ln_1\.bias.*n_layers = 2"):
+    with pytest.raises(ValueError, match=r"h\.2\.ln_1\.bias.*has no such tensor.*look like gpt2.*n_layers = 2"):
         GPT.from_hf_state_dict({**state, "h.2.ln_1.bias": np.zeros(16)}, CONFIG)
     with pytest.raises(ValueError, match="must have shape"):
         GPT.from_hf_state_dict(state, GPTConfig(vocab_size=50, n_positions=32, d_model=32, n_layers=2, n_heads=4))
     with pytest.raises(TypeError, match="state must be a mapping"):
         GPT.from_hf_state_dict([("wte.weight", 1)], CONFIG)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="config must be a GPTConfig"):
+    with pytest.raises(TypeError, match="config must be a DecoderConfig"):
         GPT.from_hf_state_dict(state, {"n_layers": 2})  # type: ignore[arg-type]
 
 
@@ -276,7 +276,7 @@ def test_from_safetensors_without_the_package(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_gpt_rejects_inconsistent_parts(model: GPT) -> None:
-    with pytest.raises(ValueError, match="blocks must hold n_layers = 2 blocks; got 1"):
+    with pytest.raises(ValueError, match="blocks must number n_layers = 2; got 1"):
         GPT(CONFIG, model.wte, model.wpe, model.blocks[:1], model.ln_f)
-    with pytest.raises(TypeError, match="config must be a GPTConfig"):
+    with pytest.raises(TypeError, match="config must be a DecoderConfig"):
         GPT.init({"d_model": 16})  # type: ignore[arg-type]

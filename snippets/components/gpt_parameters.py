@@ -20,7 +20,7 @@ for part, count in parts.items():
     #> position_embedding     786,432
     #> attention           28,348,416
     #> feed_forward        56,669,184
-    #> layer_norms             38,400
+    #> norms                   38,400
     #> output                       0
 share = parts["token_embedding"] / count_parameters(gpt2)
 ffn_share = parts["feed_forward"] / (parts["feed_forward"] + parts["attention"])

@@ -1,0 +1,277 @@
+r"""Hugging Face checkpoints: one table of tensor names per model family.
+
+A checkpoint is a mapping from tensor names to arrays. Each family names and lays out the
+same weights its own way: GPT-2 stores its linear layers as ``Conv1D`` (``(in, out)``,
+used as ``x @ W``, our convention) and fuses $W^Q$, $W^K$, $W^V$ into one ``c_attn``;
+Llama, Mistral and Qwen3 use ``nn.Linear`` (``(out, in)``, used as ``x @ W.T``) with one
+matrix per projection. A row of a family's table says which Hugging Face tensor holds
+which of our parameters (see [`parameter_shapes`][llmarch.parameter_shapes]), joined
+along the last axis, and whether it is stored transposed. Loading, saving and the shape
+checks all read the same table; a row whose parameters a config lacks (biases, QK-norm,
+an untied output layer) is simply not part of that model.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from llmarch._validate import as_float_array
+from llmarch.config import DecoderConfig
+from llmarch.decoder import parameter_shapes
+
+__all__ = ["FAMILIES", "Family", "Tensor", "from_hf_state_dict", "hf_shapes", "read_safetensors", "to_hf_state_dict"]
+
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One row of a family's table.
+
+    Attributes
+    ----------
+    hf : str
+        The Hugging Face name, without the model prefix; ``{i}`` stands for the layer.
+    ours : tuple of str
+        Our parameter paths, relative to block ``i`` when ``hf`` has ``{i}``; several are
+        concatenated along their last axis into the one tensor.
+    transpose : bool
+        The tensor is stored transposed (``nn.Linear``'s ``(out, in)``).
+    """
+
+    hf: str
+    ours: tuple[str, ...]
+    transpose: bool = False
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one Hugging Face model family names its tensors.
+
+    Attributes
+    ----------
+    prefix : str
+        What the ``...ForCausalLM`` / ``...LMHeadModel`` class puts before every name but
+        ``lm_head.weight`` (``"transformer."``, ``"model."``).
+    tensors : tuple of Tensor
+        Every tensor a model of the family can have.
+    ignored : str
+        A regular expression of buffers that hold no weights (causal masks, rotary tables
+        of older checkpoints).
+    """
+
+    prefix: str
+    tensors: tuple[Tensor, ...]
+    ignored: str = r"$^"
+
+
+def _linear(hf: str, ours: str) -> Tensor:
+    return Tensor(hf, (ours,), transpose=True)
+
+
+_GPT2 = Family(
+    prefix="transformer.",
+    tensors=(
+        Tensor("wte.weight", ("wte.weight",)),
+        Tensor("wpe.weight", ("wpe.weight",)),
+        Tensor("h.{i}.ln_1.weight", ("ln_1.gamma",)),
+        Tensor("h.{i}.ln_1.bias", ("ln_1.beta",)),
+        Tensor("h.{i}.attn.c_attn.weight", ("attn.w_q", "attn.w_k", "attn.w_v")),
+        Tensor("h.{i}.attn.c_attn.bias", ("attn.b_q", "attn.b_k", "attn.b_v")),
+        Tensor("h.{i}.attn.c_proj.weight", ("attn.w_o",)),
+        Tensor("h.{i}.attn.c_proj.bias", ("attn.b_o",)),
+        Tensor("h.{i}.ln_2.weight", ("ln_2.gamma",)),
+        Tensor("h.{i}.ln_2.bias", ("ln_2.beta",)),
+        Tensor("h.{i}.mlp.c_fc.weight", ("mlp.w1",)),
+        Tensor("h.{i}.mlp.c_fc.bias", ("mlp.b1",)),
+        Tensor("h.{i}.mlp.c_proj.weight", ("mlp.w2",)),
+        Tensor("h.{i}.mlp.c_proj.bias", ("mlp.b2",)),
+        Tensor("ln_f.weight", ("ln_f.gamma",)),
+        Tensor("ln_f.bias", ("ln_f.beta",)),
+        Tensor("lm_head.weight", ("lm_head",)),
+    ),
+    ignored=r"h\.\d+\.attn\.(bias|masked_bias)",
+)
+
+# Llama, Mistral and Qwen3 share one layout; Qwen3 adds QK-norm, Llama and Qwen3 allow biases.
+_LLAMA = Family(
+    prefix="model.",
+    tensors=(
+        Tensor("embed_tokens.weight", ("wte.weight",)),
+        Tensor("layers.{i}.input_layernorm.weight", ("ln_1.gamma",)),
+        *(_linear(f"layers.{{i}}.self_attn.{x}_proj.weight", f"attn.w_{x}") for x in "qkvo"),
+        *(Tensor(f"layers.{{i}}.self_attn.{x}_proj.bias", (f"attn.b_{x}",)) for x in "qkvo"),
+        Tensor("layers.{i}.self_attn.q_norm.weight", ("attn.q_norm.gamma",)),
+        Tensor("layers.{i}.self_attn.k_norm.weight", ("attn.k_norm.gamma",)),
+        Tensor("layers.{i}.post_attention_layernorm.weight", ("ln_2.gamma",)),
+        *(_linear(f"layers.{{i}}.mlp.{x}_proj.weight", f"mlp.w_{x}") for x in ("gate", "up", "down")),
+        *(Tensor(f"layers.{{i}}.mlp.{x}_proj.bias", (f"mlp.b_{x}",)) for x in ("gate", "up", "down")),
+        Tensor("norm.weight", ("ln_f.gamma",)),
+        Tensor("lm_head.weight", ("lm_head",)),
+    ),
+    ignored=r"(layers\.\d+\.self_attn\.)?rotary_emb\.inv_freq",
+)
+
+FAMILIES: dict[str, Family] = {"gpt2": _GPT2, "llama": _LLAMA, "mistral": _LLAMA, "qwen3": _LLAMA}
+"""The table of each Hugging Face family the [`Decoder`][llmarch.Decoder] loads and saves."""
+
+_LM_HEAD = "lm_head.weight"
+
+
+def _family(config: DecoderConfig) -> Family:
+    if not isinstance(config, DecoderConfig):
+        raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
+    if config.family is None:
+        raise ValueError("config: family=None has no Hugging Face checkpoint names")
+    return FAMILIES[config.family]
+
+
+def _rows(config: DecoderConfig) -> list[tuple[str, list[str], bool]]:
+    """The tensors of a model with ``config``: (Hugging Face name, our paths, transposed), in table order."""
+    shapes = parameter_shapes(config)
+    rows = []
+    for tensor in _family(config).tensors:
+        for i in range(config.n_layers) if "{i}" in tensor.hf else [None]:
+            ours = [path if i is None else f"blocks.{i}.{path}" for path in tensor.ours]
+            if all(path in shapes for path in ours):
+                rows.append((tensor.hf.format(i=i), ours, tensor.transpose))
+    return rows
+
+
+def hf_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor of the Hugging Face checkpoint of ``config`` (without prefix) and its shape."""
+    shapes = parameter_shapes(config)
+    result = {}
+    for name, ours, transpose in _rows(config):
+        *lead, _ = shapes[ours[0]]
+        shape = (*lead, sum(shapes[path][-1] for path in ours))
+        result[name] = shape[::-1] if transpose else shape
+    return result
+
+
+def to_hf_state_dict(params: Mapping[str, Array], config: DecoderConfig, prefix: bool = False) -> dict[str, Array]:
+    """Our parameters (keyed as [`parameter_shapes`][llmarch.parameter_shapes]) under Hugging Face names.
+
+    ``prefix=False`` gives the base model's names, plus ``lm_head.weight`` when the output
+    layer is untied; ``prefix=True`` gives the causal-LM class's names (the family prefix
+    before each name) and always ``lm_head.weight`` (the embedding itself when tied).
+    """
+    family = _family(config)
+    state: dict[str, Array] = {}
+    for name, ours, transpose in _rows(config):
+        arrays = [params[path] for path in ours]
+        tensor = arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=-1)
+        state[name] = np.ascontiguousarray(tensor.T) if transpose else tensor
+    if not prefix:
+        return state
+    out = {(name if name == _LM_HEAD else family.prefix + name): tensor for name, tensor in state.items()}
+    if config.tie_embeddings:
+        out[_LM_HEAD] = params["wte.weight"]
+    return out
+
+
+def _guess_family(names: list[str]) -> str:
+    for family, table in FAMILIES.items():
+        known = {t.hf.replace("{i}", "0") for t in table.tensors}
+        if any(re.sub(r"\.\d+\.", ".0.", name) in known for name in names):
+            return family
+    return "unknown"
+
+
+def from_hf_state_dict(state: Mapping[str, ArrayLike], config: DecoderConfig) -> dict[str, Array]:
+    """Our parameters from a Hugging Face checkpoint's tensors; all checked before any is returned.
+
+    Parameters
+    ----------
+    state : mapping of str to array_like
+        The tensors as NumPy arrays (or anything ``numpy.asarray`` accepts, such as CPU
+        torch tensors), with or without the family prefix (``transformer.`` for GPT-2,
+        ``model.`` for Llama, Mistral and Qwen3). Buffers without weights are ignored; a
+        tied ``lm_head.weight``, if present, must equal the embedding.
+    config : DecoderConfig
+        The checkpoint's shape and family.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Keyed as [`parameter_shapes`][llmarch.parameter_shapes]; float32 if every tensor
+        is float32, else float64.
+
+    Raises
+    ------
+    ValueError
+        Naming the first offending tensor: one that is missing, one whose shape does not
+        match ``config``, one the model has no place for (and which family its names look
+        like), or an untied ``lm_head.weight`` where the output layer is tied.
+    """
+    family = _family(config)
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a mapping of tensor names to arrays; got {type(state).__name__}")
+    tensors = {(k[len(family.prefix) :] if k.startswith(family.prefix) else k): v for k, v in state.items()}
+    expected = hf_shapes(config)
+    allowed = set(expected) | ({_LM_HEAD} if config.tie_embeddings else set())
+    unknown = sorted(k for k in tensors if k not in allowed and not re.fullmatch(family.ignored, k))
+    if unknown:
+        raise ValueError(
+            f"state[{unknown[0]!r}]: a {config.family} model with this config has no such tensor "
+            f"({len(unknown)} unexpected in all; their names look like {_guess_family(unknown)}; "
+            f"n_layers = {config.n_layers})"
+        )
+    arrays: dict[str, Array] = {}
+    for name, shape in expected.items():
+        if name not in tensors:
+            raise ValueError(f"state is missing the tensor {name!r} (or {family.prefix + name!r})")
+        array = as_float_array(f"state[{name!r}]", tensors[name])
+        if array.shape != shape:
+            raise ValueError(f"state[{name!r}] must have shape {shape} for this config; got {array.shape}")
+        arrays[name] = array
+    dtype = np.float32 if all(a.dtype == np.float32 for a in arrays.values()) else np.float64
+    shapes = parameter_shapes(config)
+    params: dict[str, Array] = {}
+    for name, ours, transpose in _rows(config):
+        tensor = arrays[name].astype(dtype, copy=False)
+        tensor = tensor.T if transpose else tensor
+        cuts = np.cumsum([shapes[path][-1] for path in ours])[:-1]
+        for path, part in zip(ours, np.split(tensor, cuts, axis=-1), strict=True):
+            params[path] = np.ascontiguousarray(part)
+    if config.tie_embeddings and _LM_HEAD in tensors:
+        if not np.array_equal(np.asarray(tensors[_LM_HEAD]), params["wte.weight"]):
+            raise ValueError(
+                f"state[{_LM_HEAD!r}] must equal the token embedding: this config ties its output layer to it"
+            )
+    return params
+
+
+def read_safetensors(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
+    """The tensors of a ``.safetensors`` file as NumPy arrays (needs ``pip install "llmarch[weights]"``).
+
+    Raises
+    ------
+    ImportError
+        If ``safetensors`` is not installed (the message says how to install it).
+    FileNotFoundError
+        If ``path`` is not a file.
+    ValueError
+        If the file is not a readable safetensors file.
+    """
+    try:
+        from safetensors.numpy import load_file
+    except ImportError as exc:
+        raise ImportError(
+            "reading .safetensors needs the safetensors package: pip install 'llmarch[weights]' "
+            "(or pip install safetensors)"
+        ) from exc
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"path must be a .safetensors file; no such file: {os.fspath(path)!r}")
+    try:
+        return load_file(path)
+    except Exception as exc:  # safetensors raises its own error type for damaged files
+        raise ValueError(f"path: {os.fspath(path)!r} is not a readable .safetensors file ({exc})") from None

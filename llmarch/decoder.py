@@ -1,0 +1,499 @@
+r"""The decoder-only transformer, assembled from a config: GPT-2, Llama, Mistral, Qwen3.
+
+Every one of these models is the same stack. Tokens are looked up in an embedding table,
+pass through $L$ pre-norm blocks of causal self-attention and feed-forward, and a final
+norm and an output layer score every possible next token:
+
+$$x_0 = E[\text{ids}]\;(+\,P[\text{positions}]), \qquad
+h = x_l + \mathrm{Attn}(\mathrm{Norm}_1(x_l)), \qquad
+x_{l+1} = h + \mathrm{FFN}(\mathrm{Norm}_2(h)), \qquad
+\text{logits} = \mathrm{Norm}_f(x_L)\, W_\text{out}^\top$$
+
+What the [`DecoderConfig`][llmarch.DecoderConfig] chooses is which norm (LayerNorm or
+RMSNorm), which feed-forward (a GELU MLP or SwiGLU), how positions enter (a learned table
+$P$, or a rotation of the queries and keys inside every attention layer), how many
+key/value heads attention has, whether the queries and keys are normalised, how far back a
+query may look, and whether $W_\text{out}$ is the embedding $E$ itself.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from llmarch._validate import as_generator, check_size
+from llmarch.attention import KVCache, MultiHeadAttention
+from llmarch.config import DecoderConfig
+from llmarch.embedding import TokenEmbedding, check_token_ids
+from llmarch.layers import FeedForward, LayerNorm, RMSNorm, SwiGLU
+from llmarch.positional import LearnedPositionalEmbedding, rotary_angles, rotary_frequencies
+from llmarch.sampling import _sample, check_temperature
+
+__all__ = ["Decoder", "DecoderBlock", "decoder_mask", "parameter_shapes"]
+
+Array = NDArray[np.floating[Any]]
+Norm = LayerNorm | RMSNorm
+
+
+def decoder_mask(
+    query_positions: NDArray[np.int64], key_positions: NDArray[np.int64], window: int | None = None
+) -> NDArray[np.bool_]:
+    r"""Which keys each query may attend to: causal, and within the sliding window if there is one.
+
+    $$\text{allowed}_{ij} = \big(k_j \le q_i\big) \wedge \big(q_i - k_j < w\big)$$
+
+    for query position $q_i$, key position $k_j$ and window $w$ ($w = \infty$ without
+    one). With $w$ the query sees $w$ tokens, itself included, as Mistral does.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_queries, n_keys)
+    """
+    offset = query_positions[:, None] - key_positions[None, :]
+    allowed = offset >= 0
+    return allowed if window is None else allowed & (offset < window)
+
+
+@dataclass
+class DecoderBlock:
+    r"""One pre-norm block: causal self-attention, then a feed-forward network, each on a residual path.
+
+    $$h = x + \mathrm{Attn}(\mathrm{Norm}_1(x)), \qquad y = h + \mathrm{FFN}(\mathrm{Norm}_2(h))$$
+
+    Attributes
+    ----------
+    ln_1 : LayerNorm or RMSNorm
+        The norm before attention (GPT-2's ``ln_1``, Llama's ``input_layernorm``).
+    attn : MultiHeadAttention
+        Causal self-attention, grouped-query when it has fewer key/value heads.
+    ln_2 : LayerNorm or RMSNorm
+        The norm before the feed-forward (``ln_2``, ``post_attention_layernorm``).
+    mlp : FeedForward or SwiGLU
+        The feed-forward network.
+    """
+
+    ln_1: Norm
+    attn: MultiHeadAttention
+    ln_2: Norm
+    mlp: FeedForward | SwiGLU
+
+    def __call__(
+        self,
+        x: ArrayLike,
+        mask: ArrayLike | None = None,
+        rope: tuple[Array, Array] | None = None,
+        cache: KVCache | None = None,
+    ) -> Array:
+        """Apply the block to ``x`` of shape ``(..., n, d_model)``; returns the same shape.
+
+        ``mask`` (``(n, n_keys)``, True = may attend; see [`decoder_mask`][llmarch.decoder_mask]),
+        ``rope`` and ``cache`` go to the attention layer
+        ([`MultiHeadAttention.attend`][llmarch.MultiHeadAttention.attend]).
+        """
+        h = x + self.attn(self.ln_1(x), mask=mask, rope=rope, cache=cache)
+        return h + self.mlp(self.ln_2(h))
+
+
+def parameter_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
+    """Every parameter of a [`Decoder`][llmarch.Decoder] with ``config``, by its attribute path, and its shape.
+
+    The one description of the model's weights: [`Decoder.init`][llmarch.Decoder.init]
+    draws them, the checkpoint tables map them to Hugging Face names, and
+    [`count_parameters`][llmarch.count_parameters] adds them up. Paths read like attribute
+    access: ``"blocks.0.attn.w_q"`` is ``model.blocks[0].attn.w_q``.
+    """
+    if not isinstance(config, DecoderConfig):
+        raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
+    c = config
+    d, q_width, kv_width = c.d_model, c.n_heads * c.d_head, c.n_kv_heads * c.d_head
+
+    def norm(path: str) -> dict[str, tuple[int, ...]]:
+        return {f"{path}.gamma": (d,), **({f"{path}.beta": (d,)} if c.norm == "layernorm" else {})}
+
+    shapes: dict[str, tuple[int, ...]] = {"wte.weight": (c.vocab_size, d)}
+    if c.positions == "learned":
+        shapes["wpe.weight"] = (c.n_positions, d)
+    for i in range(c.n_layers):
+        p = f"blocks.{i}."
+        shapes |= norm(p + "ln_1")
+        shapes |= {p + "attn.w_q": (d, q_width), p + "attn.w_k": (d, kv_width), p + "attn.w_v": (d, kv_width)}
+        shapes[p + "attn.w_o"] = (q_width, d)
+        if c.attention_bias:
+            shapes |= {p + "attn.b_q": (q_width,), p + "attn.b_k": (kv_width,), p + "attn.b_v": (kv_width,)}
+            shapes[p + "attn.b_o"] = (d,)
+        if c.qk_norm:
+            shapes |= {p + "attn.q_norm.gamma": (c.d_head,), p + "attn.k_norm.gamma": (c.d_head,)}
+        shapes |= norm(p + "ln_2")
+        if c.feed_forward == "mlp":
+            shapes |= {p + "mlp.w1": (d, c.d_ff), p + "mlp.w2": (c.d_ff, d)}
+            if c.mlp_bias:
+                shapes |= {p + "mlp.b1": (c.d_ff,), p + "mlp.b2": (d,)}
+        else:
+            shapes |= {p + "mlp.w_gate": (d, c.d_ff), p + "mlp.w_up": (d, c.d_ff), p + "mlp.w_down": (c.d_ff, d)}
+            if c.mlp_bias:
+                shapes |= {p + "mlp.b_gate": (c.d_ff,), p + "mlp.b_up": (c.d_ff,), p + "mlp.b_down": (d,)}
+    shapes |= norm("ln_f")
+    if not c.tie_embeddings:
+        shapes["lm_head"] = (c.vocab_size, d)
+    return shapes
+
+
+# The two projections that write into the residual stream: GPT-2 scales their init by 1/sqrt(2L).
+_RESIDUAL_PROJECTIONS = ("attn.w_o", "mlp.w2", "mlp.w_down")
+
+
+def _resolve(model: Any, path: str) -> Any:
+    """The object at an attribute path such as ``"blocks.0.attn.w_q"``."""
+    for part in path.split("."):
+        model = model[int(part)] if part.isdigit() else getattr(model, part)
+    return model
+
+
+@dataclass
+class Decoder:
+    r"""A decoder-only transformer built from a [`DecoderConfig`][llmarch.DecoderConfig].
+
+    $$x_0 = E[\text{ids}]\;(+\,P[\text{positions}]), \qquad x_{l+1} = \mathrm{Block}_l(x_l), \qquad
+    \text{logits} = \mathrm{Norm}_f(x_L)\, W_\text{out}^\top$$
+
+    One class for GPT-2, Llama 3, Mistral and Qwen3: the config says which parts each has.
+    Build one with random weights ([`init`][llmarch.Decoder.init]) or from a Hugging Face
+    checkpoint ([`from_hf_state_dict`][llmarch.Decoder.from_hf_state_dict],
+    [`from_safetensors`][llmarch.Decoder.from_safetensors]). Computation happens in the
+    dtype of the weights.
+
+    Attributes
+    ----------
+    config : DecoderConfig
+    wte : TokenEmbedding
+        Token embedding $E$, shape ``(vocab_size, d_model)``.
+    wpe : LearnedPositionalEmbedding or None
+        Position table $P$, shape ``(n_positions, d_model)``; ``None`` with rotary positions.
+    blocks : list of DecoderBlock
+        ``n_layers`` blocks.
+    ln_f : LayerNorm or RMSNorm
+        The final norm.
+    lm_head : numpy.ndarray or None, shape (vocab_size, d_model)
+        The output layer $W_\text{out}$, one row per token; ``None`` when it is tied to $E$.
+    """
+
+    config: DecoderConfig
+    wte: TokenEmbedding
+    wpe: LearnedPositionalEmbedding | None
+    blocks: list[DecoderBlock]
+    ln_f: Norm
+    lm_head: Array | None = None
+
+    def __post_init__(self) -> None:
+        c = self.config
+        if not isinstance(c, DecoderConfig):
+            raise TypeError(f"config must be a DecoderConfig; got {type(c).__name__}")
+        if len(self.blocks) != c.n_layers:
+            raise ValueError(f"blocks must number n_layers = {c.n_layers}; got {len(self.blocks)}")
+        if (self.wpe is None) != (c.positions == "rotary"):
+            raise ValueError(
+                f"wpe must be {'None' if c.positions == 'rotary' else 'a position table'} "
+                f"with positions = {c.positions!r}"
+            )
+        if (self.lm_head is None) != c.tie_embeddings:
+            raise ValueError(
+                f"lm_head must be {'None' if c.tie_embeddings else 'an array'} with tie_embeddings = {c.tie_embeddings}"
+            )
+        norm, mlp = (
+            (LayerNorm if c.norm == "layernorm" else RMSNorm),
+            (FeedForward if c.feed_forward == "mlp" else SwiGLU),
+        )
+        parts = [("ln_f", self.ln_f, norm)]
+        for i, block in enumerate(self.blocks):
+            parts += [(f"blocks.{i}.ln_1", block.ln_1, norm), (f"blocks.{i}.ln_2", block.ln_2, norm)]
+            parts += [(f"blocks.{i}.mlp", block.mlp, mlp), (f"blocks.{i}.attn", block.attn, MultiHeadAttention)]
+        for path, part, kind in parts:
+            if not isinstance(part, kind):
+                raise TypeError(f"{path} must be a {kind.__name__} for this config; got {type(part).__name__}")
+        expected = parameter_shapes(c)
+        for path, shape in expected.items():
+            got = np.shape(_resolve(self, path))
+            if got != shape:
+                raise ValueError(f"{path} must have shape {shape} for this config; got {got}")
+        for i, block in enumerate(self.blocks):
+            a, m = block.attn, block.mlp
+            if (a.n_heads, a.n_kv_heads) != (c.n_heads, c.n_kv_heads):
+                raise ValueError(f"blocks.{i}.attn must have n_heads = {c.n_heads} and n_kv_heads = {c.n_kv_heads}")
+            mlp_biases = (m.b1, m.b2) if isinstance(m, FeedForward) else (m.b_gate, m.b_up, m.b_down)
+            has = {
+                "attention_bias": any(b is not None for b in (a.b_q, a.b_k, a.b_v, a.b_o)),
+                "qk_norm": a.q_norm is not None or a.k_norm is not None,
+                "mlp_bias": any(b is not None for b in mlp_biases),
+            }
+            for name, present in has.items():
+                if present and not getattr(c, name):  # a missing part was caught by the shapes above
+                    raise ValueError(f"blocks.{i}: the config has {name} = False, but the block has those parameters")
+        self._rope_frequencies = (
+            rotary_frequencies(c.d_head, c.rope_theta, c.rope_scaling) if c.positions == "rotary" else None
+        )
+
+    # -- building one ---------------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        config: DecoderConfig,
+        rng: np.random.Generator | int | None = None,
+        *,
+        std: float = 0.02,
+        dtype: type[np.floating[Any]] = np.float32,
+    ) -> Decoder:
+        r"""Random weights as GPT-2 initialises them.
+
+        Weights are drawn from $\mathcal{N}(0, \mathrm{std}^2)$, and the two projections
+        that write into the residual stream (attention output and the feed-forward's last
+        layer) are scaled by $1/\sqrt{2 L}$, so the stream's variance does not grow with
+        depth; biases are zero and norms the identity. ``dtype`` defaults to float32, the
+        precision of published weights.
+        """
+        if not isinstance(config, DecoderConfig):
+            raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
+        rng = as_generator("rng", rng)
+        if not (isinstance(std, (int, float)) and math.isfinite(std) and std >= 0):
+            raise ValueError(f"std must be a finite number >= 0; got {std!r}")
+        params: dict[str, Array] = {}
+        for path, shape in parameter_shapes(config).items():
+            leaf = path.rsplit(".", 1)[-1]
+            if leaf == "gamma":
+                params[path] = np.ones(shape, dtype=dtype)
+            elif leaf == "beta" or leaf.startswith("b"):
+                params[path] = np.zeros(shape, dtype=dtype)
+            else:
+                scale = 1 / math.sqrt(2 * config.n_layers) if path.endswith(_RESIDUAL_PROJECTIONS) else 1.0
+                params[path] = (rng.standard_normal(shape) * (std * scale)).astype(dtype)
+        return cls.from_parameters(config, params)
+
+    @classmethod
+    def from_parameters(cls, config: DecoderConfig, params: Mapping[str, ArrayLike]) -> Decoder:
+        """Assemble a model from arrays keyed as [`parameter_shapes`][llmarch.parameter_shapes] names them.
+
+        The inverse of [`parameters`][llmarch.Decoder.parameters]; checkpoint loading and
+        [`init`][llmarch.Decoder.init] both end here. The arrays are used as given (not copied).
+        """
+        if not isinstance(config, DecoderConfig):
+            raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
+        c, p = config, params
+        missing = [path for path in parameter_shapes(c) if path not in p]
+        if missing:
+            raise ValueError(f"params is missing {missing[0]!r} ({len(missing)} missing in all)")
+
+        def norm(path: str) -> Norm:
+            if c.norm == "layernorm":
+                return LayerNorm(p[f"{path}.gamma"], p[f"{path}.beta"], c.norm_eps)
+            return RMSNorm(p[f"{path}.gamma"], c.norm_eps)
+
+        blocks = []
+        for i in range(c.n_layers):
+            b = f"blocks.{i}."
+            qk = [RMSNorm(p[b + f"attn.{x}_norm.gamma"], c.norm_eps) for x in "qk"] if c.qk_norm else [None, None]
+            weights = [p[b + f"attn.w_{x}"] for x in "qkvo"]
+            biases = [p.get(b + f"attn.b_{x}") for x in "qkvo"]
+            attn = MultiHeadAttention(
+                *weights, *biases, n_heads=c.n_heads, n_kv_heads=c.n_kv_heads, q_norm=qk[0], k_norm=qk[1]
+            )
+            mlp: FeedForward | SwiGLU
+            if c.feed_forward == "mlp":
+                mlp = FeedForward(
+                    p[b + "mlp.w1"], p.get(b + "mlp.b1"), p[b + "mlp.w2"], p.get(b + "mlp.b2"), c.activation
+                )
+            else:
+                mlp = SwiGLU(
+                    *(p[b + f"mlp.{w}"] for w in ("w_gate", "w_up", "w_down")),
+                    *(p.get(b + f"mlp.{w}") for w in ("b_gate", "b_up", "b_down")),
+                )
+            blocks.append(DecoderBlock(norm(b + "ln_1"), attn, norm(b + "ln_2"), mlp))
+        wpe = LearnedPositionalEmbedding(p["wpe.weight"]) if c.positions == "learned" else None
+        lm_head = None if c.tie_embeddings else np.asarray(p["lm_head"])
+        return cls(c, TokenEmbedding(p["wte.weight"]), wpe, blocks, norm("ln_f"), lm_head)
+
+    def parameters(self) -> dict[str, Array]:
+        """Every weight, keyed by its attribute path (the arrays themselves, not copies)."""
+        return {path: _resolve(self, path) for path in parameter_shapes(self.config)}
+
+    # -- Hugging Face checkpoints (llmarch.checkpoint holds the tables of names) ------------------
+
+    @classmethod
+    def from_hf_state_dict(cls, state: Mapping[str, ArrayLike], config: DecoderConfig) -> Decoder:
+        """Build a model from the tensors of a Hugging Face checkpoint of ``config``'s family.
+
+        See [`llmarch.checkpoint.from_hf_state_dict`][llmarch.checkpoint.from_hf_state_dict]:
+        GPT-2, Llama, Mistral and Qwen3 names and layouts, with or without the
+        ``transformer.`` / ``model.`` prefix; a missing, extra or misshapen tensor is an
+        error naming it, and nothing partial is returned.
+        """
+        from llmarch.checkpoint import from_hf_state_dict
+
+        return cls.from_parameters(config, from_hf_state_dict(state, config))
+
+    @classmethod
+    def from_safetensors(cls, path: str | os.PathLike[str], config: DecoderConfig) -> Decoder:
+        """Load a Hugging Face ``.safetensors`` file (needs ``pip install "llmarch[weights]"``)."""
+        from llmarch.checkpoint import read_safetensors
+
+        return cls.from_hf_state_dict(read_safetensors(path), config)
+
+    def to_hf_state_dict(self, prefix: bool = False) -> dict[str, Array]:
+        """The weights under Hugging Face names and layouts.
+
+        The inverse of [`from_hf_state_dict`][llmarch.Decoder.from_hf_state_dict].
+
+        ``prefix=False`` gives the base model's names (``GPT2Model``, ``LlamaModel``, ...,
+        as in most published files), without a tied ``lm_head.weight``; ``prefix=True``
+        gives the ``...ForCausalLM`` / ``GPT2LMHeadModel`` names, ``lm_head.weight`` included.
+        """
+        from llmarch.checkpoint import to_hf_state_dict
+
+        return to_hf_state_dict(self.parameters(), self.config, prefix=prefix)
+
+    # -- running it -----------------------------------------------------------------------------
+
+    @property
+    def output_weight(self) -> Array:
+        """$W_\\text{out}$, shape ``(vocab_size, d_model)``: ``lm_head``, or the token embedding when tied."""
+        return self.wte.weight if self.lm_head is None else self.lm_head
+
+    def new_caches(self) -> list[KVCache]:
+        """One empty [`KVCache`][llmarch.KVCache] per block, windowed like the model's attention."""
+        return [KVCache(window=self.config.sliding_window) for _ in self.blocks]
+
+    def _check_tokens(self, tokens: ArrayLike, start: int = 0) -> NDArray[np.int64]:
+        ids = check_token_ids("tokens", tokens, self.config.vocab_size)
+        if ids.ndim not in (1, 2):
+            raise ValueError(f"tokens must be (n,) or (batch, n) token ids; got shape {ids.shape}")
+        if start + ids.shape[-1] > self.config.n_positions:
+            raise ValueError(
+                f"tokens must number at most n_positions = {self.config.n_positions} (the context); "
+                f"got {start + ids.shape[-1]}"
+            )
+        return ids
+
+    def hidden_states(self, tokens: ArrayLike, caches: list[KVCache] | None = None) -> Array:
+        """The final, normalised hidden state of every token: ``(n, d_model)`` or ``(batch, n, d_model)``.
+
+        With ``caches`` (one [`KVCache`][llmarch.KVCache] per block, for example from
+        [`new_caches`][llmarch.Decoder.new_caches]), ``tokens`` are the new tokens only;
+        they are placed after the tokens already cached.
+        """
+        if caches is not None:
+            if len(caches) != len(self.blocks) or not all(isinstance(cache, KVCache) for cache in caches):
+                raise ValueError(f"caches must be a list of one KVCache per block ({len(self.blocks)})")
+            if any(cache.window not in (None, self.config.sliding_window) for cache in caches):
+                raise ValueError(f"caches must have window None or sliding_window = {self.config.sliding_window}")
+        start = 0 if caches is None else caches[0].length
+        ids = self._check_tokens(tokens, start)
+        return self._hidden_states(ids, caches)
+
+    def _hidden_states(self, ids: NDArray[np.int64], caches: list[KVCache] | None) -> Array:
+        """[`hidden_states`][llmarch.Decoder.hidden_states] for checked token ids."""
+        n = ids.shape[-1]
+        start = 0 if caches is None else caches[0].length
+        positions = np.arange(start, start + n)
+        keys = positions if caches is None else caches[0].key_positions(n)
+        mask = decoder_mask(positions, keys, self.config.sliding_window)
+        x = self.wte.weight[ids]
+        if self.wpe is not None:
+            x = x + self.wpe.weight[positions]
+        rope = None if self._rope_frequencies is None else rotary_angles(positions, self._rope_frequencies, x.dtype)
+        for i, block in enumerate(self.blocks):
+            x = block(x, mask, rope, None if caches is None else caches[i])
+        return self.ln_f(x)
+
+    def logits(self, tokens: ArrayLike) -> Array:
+        r"""Next-token scores after every prefix of ``tokens``.
+
+        $$\text{logits} = \mathrm{Norm}_f(x_L)\, W_\text{out}^\top$$
+
+        Parameters
+        ----------
+        tokens : array_like of int, shape (n,) or (batch, n)
+            Token ids, ``n <= n_positions``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, vocab_size) or (batch, n, vocab_size)
+            Row $t$ scores the token that follows ``tokens[..., :t + 1]``; it does not
+            depend on later tokens (causal).
+        """
+        return self.hidden_states(tokens) @ self.output_weight.T
+
+    def generate(
+        self,
+        tokens: ArrayLike,
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        top_k: int | None = None,
+        rng: np.random.Generator | int | None = None,
+        use_cache: bool = True,
+    ) -> NDArray[np.int64]:
+        """Continue ``tokens`` by ``max_new_tokens`` tokens, one at a time.
+
+        Each step scores the next token from the last position and picks one with
+        [`sample_next_token`][llmarch.sample_next_token]. With ``use_cache=True`` every
+        block keeps a [`KVCache`][llmarch.KVCache], so a step feeds only the newest token
+        (cost $O(n)$ per token); with ``use_cache=False`` each step recomputes the whole
+        sequence ($O(n^2)$ per token). Both give the same tokens.
+
+        Parameters
+        ----------
+        tokens : array_like of int, shape (n,)
+            The prompt, at least one token.
+        max_new_tokens : int
+            How many tokens to add; ``n + max_new_tokens`` must not exceed ``n_positions``.
+        temperature : float, default 0.0
+            ``0`` picks the most likely token (greedy, deterministic); above 0 samples.
+        top_k : int, optional
+            Sample only among the ``top_k`` most likely tokens.
+        rng : numpy.random.Generator or int, optional
+            Randomness for sampling (an int is a seed); the same seed gives the same text.
+        use_cache : bool, default True
+            Keep keys and values between steps.
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (n + max_new_tokens,)
+            The prompt followed by the new tokens.
+
+        Raises
+        ------
+        ValueError
+            If the prompt is empty or ``n + max_new_tokens`` exceeds ``n_positions``, or an
+            argument is out of range.
+        """
+        prompt = self._check_tokens(tokens)
+        if prompt.ndim != 1:
+            raise ValueError(f"tokens must be a 1-D prompt (n,); got shape {prompt.shape}")
+        max_new_tokens = check_size("max_new_tokens", max_new_tokens)
+        temperature = check_temperature(temperature)
+        top_k = None if top_k is None else check_size("top_k", top_k, minimum=1)
+        rng = as_generator("rng", rng)
+        if not isinstance(use_cache, bool):
+            raise TypeError(f"use_cache must be True or False; got {use_cache!r}")
+        if len(prompt) == 0:
+            raise ValueError("tokens must hold at least one token to continue; got an empty prompt")
+        n, total = len(prompt), len(prompt) + max_new_tokens
+        if total > self.config.n_positions:
+            raise ValueError(
+                f"max_new_tokens: the prompt ({n} tokens) plus {max_new_tokens} new tokens makes {total}, "
+                f"more than n_positions = {self.config.n_positions}"
+            )
+        sequence = np.empty(total, dtype=np.int64)
+        sequence[:n] = prompt
+        caches = self.new_caches() if use_cache else None
+        new = prompt  # what the next forward pass must read
+        for t in range(n, total):
+            h = self._hidden_states(new, caches) if use_cache else self._hidden_states(sequence[:t], None)
+            last = (h[-1] @ self.output_weight.T).astype(np.float64)
+            sequence[t] = _sample(last, temperature, top_k, rng)
+            new = sequence[t : t + 1]
+        return sequence
