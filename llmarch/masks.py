@@ -14,6 +14,15 @@ from llmarch._validate import check_size
 
 __all__ = ["causal_mask", "padding_mask"]
 
+# The most entries one array may have: what NumPy can index, at one byte an entry.
+_MAX_ENTRIES = np.iinfo(np.intp).max
+
+
+def _check_entries(name: str, value: int, entries: int, shape: str) -> None:
+    """Refuse a size whose array NumPy could not even describe, naming the argument."""
+    if entries > _MAX_ENTRIES:
+        raise ValueError(f"{name} = {value} is too large: the mask {shape} would have {entries:.3g} entries")
+
 
 def causal_mask(n: int) -> NDArray[np.bool_]:
     r"""Lower-triangular mask for autoregressive (decoder) attention.
@@ -41,6 +50,7 @@ def causal_mask(n: int) -> NDArray[np.bool_]:
            [1, 1, 1]])
     """
     n = check_size("n", n)
+    _check_entries("n", n, n * n, "(n, n)")
     return np.tri(n, n, dtype=bool)
 
 
@@ -53,7 +63,8 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
     Parameters
     ----------
     lengths : array_like of int, shape (batch,)
-        Number of real tokens in each sequence, each between 0 and ``n``.
+        Number of real tokens in each sequence, each between 0 and ``n``; ``[]`` is an
+        empty batch.
     n : int
         Padded sequence length.
 
@@ -64,7 +75,14 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
         ``(batch, n_q, n)``. Combine it with a causal mask by ``&``.
     """
     n = check_size("n", n)
-    lengths_array = np.asarray(lengths)
+    try:
+        lengths_array = np.asarray(lengths)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise TypeError(
+            f"lengths must be a 1-D array of integers (batch,); got {type(lengths).__name__}: {exc}"
+        ) from None
+    if lengths_array.size == 0 and lengths_array.ndim == 1:
+        lengths_array = lengths_array.astype(np.int64)  # an empty batch: [] is float64 to NumPy
     if lengths_array.ndim != 1 or lengths_array.dtype.kind not in "iu":
         raise TypeError(
             "lengths must be a 1-D array of integers (batch,); "
@@ -72,4 +90,5 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
         )
     if lengths_array.size and (lengths_array.min() < 0 or lengths_array.max() > n):
         raise ValueError(f"lengths must lie between 0 and n={n}; got {lengths_array.tolist()}")
+    _check_entries("n", n, max(len(lengths_array), 1) * n, "(batch, 1, n)")
     return (np.arange(n) < lengths_array[:, None])[:, None, :]

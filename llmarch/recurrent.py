@@ -11,6 +11,7 @@ batched: they take ``(..., n, d_in)`` and loop over the ``n`` axis only.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,31 @@ def _uniform(rng: np.random.Generator, shape: tuple[int, ...], bound: float, dty
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
+def _finite(name: str, array: Array) -> Array:
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite; it holds NaN or infinity")
+    return array
+
+
+def _check_init(d_in: Any, d_hidden: Any, gates: int, rng: Any, dtype: Any) -> tuple[int, int, np.random.Generator]:
+    """The checked arguments of ``init``: sizes, the generator, the float dtype."""
+    d_in = check_size("d_in", d_in, minimum=1)
+    d_hidden = check_size("d_hidden", d_hidden, minimum=1)
+    if max(d_in, d_hidden) * gates * d_hidden > np.iinfo(np.intp).max // 8:
+        raise ValueError(f"d_in = {d_in} and d_hidden = {d_hidden} are too large: NumPy cannot hold the weights")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)) or None; got {type(rng).__name__}"
+        )
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        kind = None
+    if kind not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be numpy.float32 or numpy.float64; got {dtype!r}")
+    return d_in, d_hidden, np.random.default_rng() if rng is None else rng
+
+
 def _check_weights(w_x: ArrayLike, w_h: ArrayLike, b: ArrayLike, gates: int) -> tuple[Array, Array, Array, int, int]:
     """Validate ``w_x (d_in, gates*H)``, ``w_h (H, gates*H)``, ``b (gates*H,)``; return them and ``d_in, H``."""
     cols = "d_hidden" if gates == 1 else f"{gates} * d_hidden"
@@ -47,23 +73,38 @@ def _check_weights(w_x: ArrayLike, w_h: ArrayLike, b: ArrayLike, gates: int) -> 
         raise ValueError(f"w_x must have shape (d_in, {cols}) with {cols} = {gates * d_hidden}; got {w_x.shape}")
     if b.shape != (gates * d_hidden,):
         raise ValueError(f"b must have shape ({cols},) = ({gates * d_hidden},); got {b.shape}")
-    return w_x, w_h, b, w_x.shape[0], d_hidden
+    if d_hidden == 0 or w_x.shape[0] == 0:
+        raise ValueError(f"d_in and d_hidden must be at least 1; got w_x {w_x.shape}, w_h {w_h.shape}")
+    return _finite("w_x", w_x), _finite("w_h", w_h), _finite("b", b), w_x.shape[0], d_hidden
 
 
-def _check_sequence(x: ArrayLike, d_in: int) -> Array:
-    x = as_float_array("x", x, min_ndim=2, layout="(..., n, d_in)")
+def _check_sequence(x: ArrayLike, d_in: int, name: str = "x", step: bool = False) -> Array:
+    layout = "(..., d_in)" if step else "(..., n, d_in)"
+    x = as_float_array(name, x, min_ndim=1 if step else 2, layout=layout)
     if x.shape[-1] != d_in:
-        raise ValueError(f"x: last dimension must be d_in = {d_in}; got shape {x.shape}")
-    return x
+        raise ValueError(f"{name}: last dimension must be d_in = {d_in}; got shape {x.shape}")
+    return _finite(name, x)
 
 
-def _check_state(name: str, value: ArrayLike | None, lead: tuple[int, ...], d_hidden: int, dtype: Any) -> Array:
+def _check_state(
+    name: str, value: ArrayLike | None, lead: tuple[int, ...], d_hidden: int, dtype: Any, of: str = "x"
+) -> Array:
+    """A state ``(..., d_hidden)`` whose leading dimensions ``lead`` are those of the input ``of``."""
     if value is None:
         return np.zeros((*lead, d_hidden), dtype=dtype)
     state = as_float_array(name, value, layout="(..., d_hidden)")
     if state.shape != (*lead, d_hidden):
-        raise ValueError(f"{name} must have shape (..., d_hidden) = {(*lead, d_hidden)}; got {state.shape}")
-    return state.astype(dtype, copy=False)
+        raise ValueError(
+            f"{name} must have shape (..., d_hidden) = {(*lead, d_hidden)}; got {state.shape} "
+            f"(its leading dimensions are those of {of}, {lead})"
+        )
+    return _finite(name, state).astype(dtype, copy=False)
+
+
+def _check_step(layer: RNN | LSTM, x_t: ArrayLike, h: ArrayLike | None, h_name: str = "h") -> tuple[Array, Array]:
+    """``x_t (..., d_in)`` and ``h (..., d_hidden)`` of one step, checked (None: zeros)."""
+    x_t = _check_sequence(x_t, layer.d_in, "x_t", step=True)
+    return x_t, _check_state(h_name, h, x_t.shape[:-1], layer.d_hidden, x_t.dtype, "x_t")
 
 
 @dataclass
@@ -104,9 +145,7 @@ class RNN:
         dtype: type[np.floating[Any]] = np.float64,
     ) -> RNN:
         r"""Weights and bias from $\mathcal{U}(-1/\sqrt{H}, 1/\sqrt{H})$, $H$ = ``d_hidden`` (PyTorch's default)."""
-        d_in = check_size("d_in", d_in, minimum=1)
-        d_hidden = check_size("d_hidden", d_hidden, minimum=1)
-        rng = np.random.default_rng() if rng is None else rng
+        d_in, d_hidden, rng = _check_init(d_in, d_hidden, 1, rng, dtype)
         bound = 1.0 / np.sqrt(d_hidden)
         return cls(
             _uniform(rng, (d_in, d_hidden), bound, dtype),
@@ -124,8 +163,14 @@ class RNN:
         """Hidden (and output) width $H$."""
         return int(self.w_h.shape[0])
 
-    def step(self, x_t: Array, h: Array) -> Array:
-        r"""One update $h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$; ``x_t (..., d_in)``, ``h (..., d_hidden)``."""
+    def step(self, x_t: ArrayLike, h: ArrayLike | None, check: bool = True) -> Array:
+        r"""One update $h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$; ``x_t (..., d_in)``, ``h (..., d_hidden)``.
+
+        ``h`` None is the zero state. ``check=False`` skips the argument checks, for a caller
+        that made them: ``__call__`` checks once, before its loop.
+        """
+        if check:
+            x_t, h = _check_step(self, x_t, h)
         dt = x_t.dtype
         return np.tanh(x_t @ self.w_x.astype(dt, copy=False) + h @ self.w_h.astype(dt, copy=False) + self.b.astype(dt))
 
@@ -150,7 +195,7 @@ class RNN:
         h = _check_state("h0", h0, x.shape[:-2], self.d_hidden, x.dtype)
         outputs = np.empty((*x.shape[:-1], self.d_hidden), dtype=x.dtype)
         for t in range(x.shape[-2]):  # the loop a transformer does not have: step t needs step t-1
-            h = self.step(x[..., t, :], h)
+            h = self.step(x[..., t, :], h, False)  # checked once, above
             outputs[..., t, :] = h
         return outputs, h
 
@@ -203,14 +248,14 @@ class LSTM:
         starts the layer remembering: $f_t \approx \sigma(1) \approx 0.73$. Larger values keep
         $f_t$ closer to 1 and the memory longer.
         """
-        d_in = check_size("d_in", d_in, minimum=1)
-        d_hidden = check_size("d_hidden", d_hidden, minimum=1)
+        d_in, d_hidden, rng = _check_init(d_in, d_hidden, 4, rng, dtype)
+        if isinstance(forget_bias, bool) or not isinstance(forget_bias, numbers.Real):
+            raise TypeError(f"forget_bias must be a finite number; got {type(forget_bias).__name__} {forget_bias!r}")
         if not np.isfinite(forget_bias):
             raise ValueError(f"forget_bias must be a finite number; got {forget_bias!r}")
-        rng = np.random.default_rng() if rng is None else rng
         bound = 1.0 / np.sqrt(d_hidden)
         b = _uniform(rng, (4 * d_hidden,), bound, dtype)
-        b[d_hidden : 2 * d_hidden] += dtype(forget_bias)
+        b[d_hidden : 2 * d_hidden] += forget_bias
         return cls(
             _uniform(rng, (d_in, 4 * d_hidden), bound, dtype),
             _uniform(rng, (d_hidden, 4 * d_hidden), bound, dtype),
@@ -227,17 +272,30 @@ class LSTM:
         """Hidden (and output) width $H$."""
         return int(self.w_h.shape[0])
 
-    def gates(self, x_t: Array, h: Array) -> tuple[Array, Array, Array, Array]:
+    def gates(self, x_t: ArrayLike, h: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
         """The gates $i_t, f_t, g_t, o_t$ for input ``x_t (..., d_in)`` and previous output ``h (..., d_hidden)``."""
+        return self._gates(*_check_step(self, x_t, h))
+
+    def _gates(self, x_t: Array, h: Array) -> tuple[Array, Array, Array, Array]:
         dt = x_t.dtype
         z = x_t @ self.w_x.astype(dt, copy=False) + h @ self.w_h.astype(dt, copy=False) + self.b.astype(dt)
         z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
         return _sigmoid(z_i), _sigmoid(z_f), np.tanh(z_g), _sigmoid(z_o)
 
-    def step(self, x_t: Array, state: tuple[Array, Array]) -> tuple[Array, Array]:
-        """One update: ``(h, c)`` at $t-1$ to ``(h, c)`` at $t$; every array ``(..., d_hidden)``."""
+    def step(self, x_t: ArrayLike, state: tuple[ArrayLike, ArrayLike], check: bool = True) -> tuple[Array, Array]:
+        """One update: ``(h, c)`` at $t-1$ to ``(h, c)`` at $t$; every array ``(..., d_hidden)``.
+
+        ``check=False`` skips the argument checks, for a caller that made them: ``__call__``
+        checks once, before its loop.
+        """
+        if check:
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                got = type(state).__name__ + (f" of length {len(state)}" if isinstance(state, (tuple, list)) else "")
+                raise TypeError(f"state must be a pair (h, c) of arrays (..., d_hidden); got {got}")
+            x_t, h = _check_step(self, x_t, state[0], "state[0] (h)")
+            state = (h, _check_state("state[1] (c)", state[1], x_t.shape[:-1], self.d_hidden, x_t.dtype, "x_t"))
         h, c = state
-        i, f, g, o = self.gates(x_t, h)
+        i, f, g, o = self._gates(x_t, h)
         c = f * c + i * g
         return o * np.tanh(c), c
 
@@ -271,6 +329,6 @@ class LSTM:
         )
         outputs = np.empty((*x.shape[:-1], self.d_hidden), dtype=x.dtype)
         for t in range(x.shape[-2]):  # step t needs the state of step t-1
-            state = self.step(x[..., t, :], state)
+            state = self.step(x[..., t, :], state, False)  # checked once, above
             outputs[..., t, :] = state[0]
         return outputs, state

@@ -28,6 +28,31 @@ Array = NDArray[np.floating[Any]]
 Sublayer = Callable[[Array], Array]
 
 
+def _check_stream(x: ArrayLike, sublayer: Any, norm: Any) -> Array:
+    """``x`` as a finite float array ``(..., d_model)``; ``sublayer`` and ``norm`` callables."""
+    for name, function in (("sublayer", sublayer), ("norm", norm)):
+        if not callable(function):
+            raise TypeError(
+                f"{name} must be a callable mapping (..., d_model) to the same shape (a function or a layer); "
+                f"got {type(function).__name__} {function!r}"
+            )
+    x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
+    if not np.isfinite(x).all():
+        raise ValueError("x must be finite; it holds NaN or infinity")
+    return x
+
+
+def _same_shape(name: str, got: Any, shape: tuple[int, ...]) -> Array:
+    """What ``name`` returned, checked to be an array of the residual stream's ``shape``."""
+    got_shape = getattr(got, "shape", None)
+    if got_shape != shape:
+        what = f"shape {got_shape}" if got_shape is not None else "None" if got is None else type(got).__name__
+        raise ValueError(f"{name} must return an array of x's shape {shape}, to be added to x; it returned {what}")
+    if not np.isfinite(got).all():
+        raise ValueError(f"{name} returned NaN or infinity, for a finite x")
+    return got
+
+
 def pre_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
     r"""Pre-LN residual block (GPT-2): normalise, apply the sublayer, add the input back.
 
@@ -45,9 +70,18 @@ def pre_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
     Returns
     -------
     numpy.ndarray, shape (..., d_model)
+
+    Raises
+    ------
+    TypeError
+        If ``sublayer`` or ``norm`` is not callable, or ``x`` is not a real numeric array.
+    ValueError
+        If ``x`` holds NaN or infinity, or ``sublayer`` or ``norm`` returns another shape than
+        ``x``'s, or NaN or infinity.
     """
-    x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
-    return x + sublayer(norm(x))
+    x = _check_stream(x, sublayer, norm)
+    h = _same_shape("norm", norm(x), x.shape)
+    return x + _same_shape("sublayer", sublayer(h), x.shape)
 
 
 def post_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
@@ -69,6 +103,15 @@ def post_ln_residual(x: ArrayLike, sublayer: Sublayer, norm: Sublayer) -> Array:
     Returns
     -------
     numpy.ndarray, shape (..., d_model)
+
+    Raises
+    ------
+    TypeError
+        If ``sublayer`` or ``norm`` is not callable, or ``x`` is not a real numeric array.
+    ValueError
+        If ``x`` holds NaN or infinity, or ``sublayer`` or ``norm`` returns another shape than
+        ``x``'s, or NaN or infinity.
     """
-    x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
-    return norm(x + sublayer(x))
+    x = _check_stream(x, sublayer, norm)
+    h = x + _same_shape("sublayer", sublayer(x), x.shape)
+    return _same_shape("norm", norm(h), x.shape)

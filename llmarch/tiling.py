@@ -96,9 +96,11 @@ def tiled_attention(
     Raises
     ------
     ValueError
-        If a rank is below 2, ``d_k`` or ``n_k`` disagree, the leading dimensions do not
-        broadcast, the mask does not broadcast to the scores, or ``block_size``,
-        ``key_block_size`` or ``workers`` is below 1.
+        If a rank is below 2, ``d_k`` is 0, ``d_k`` or ``n_k`` disagree, the leading dimensions
+        do not broadcast, the mask does not broadcast to the scores, ``block_size``,
+        ``key_block_size`` or ``workers`` is below 1, or an input holds NaN or infinity that
+        would reach the output (one in a tile skipped whole, by ``causal`` or ``mask``, is
+        never read).
     TypeError
         If an input is not numeric, the mask is not boolean, ``causal`` is not a bool, or
         ``block_size``, ``key_block_size`` or ``workers`` is not an integer.
@@ -114,13 +116,18 @@ def tiled_attention(
     visits the keys only up to its last query, so about half the tiles are never computed.
     """
     q, k, v, batch = check_qkv(q, k, v)
+    if q.shape[-1] == 0:
+        raise ValueError(f"q and k: d_k must be at least 1 (scores are divided by sqrt(d_k)); got q of shape {q.shape}")
     if not isinstance(causal, (bool, np.bool_)):
         raise TypeError(f"causal must be a bool; got {type(causal).__name__} {causal!r}")
     block = check_size("block_size", block_size, minimum=1)
     key_block = check_size("key_block_size", key_block_size, minimum=1)
     workers = check_size("workers", workers, minimum=1)
     n_q, n_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
-    allowed = None if mask is None else np.broadcast_to(check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+    try:
+        allowed = None if mask is None else np.broadcast_to(check_mask(mask, (*batch, n_q, n_k)), (*batch, n_q, n_k))
+    except ValueError as exc:
+        raise ValueError(f"{exc} (n_q from q, shape {q.shape}; n_k from k, shape {k.shape})") from None
 
     dtype = float_dtype(q, k, v)
     # Scale the queries once, O(n d) work, instead of every score, O(n^2) work. Broadcasting
@@ -136,9 +143,16 @@ def tiled_attention(
         q_stop = min(q_start + block, n_q)
         k_end = min(n_k, q_stop) if causal else n_k  # causal: keys after the block's last query never count
         rows = slice(q_start, q_stop)
-        out[..., rows, :] = _attend_query_block(q[..., rows, :], k_t, v, q_start, k_end, key_block, causal, allowed)
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite output is an error, raised below
+            out[..., rows, :] = _attend_query_block(q[..., rows, :], k_t, v, q_start, k_end, key_block, causal, allowed)
 
     _for_each(attend, range(0, n_q, block), workers)
+    if not np.isfinite(out).all():
+        # Checked on the output: NaN or infinity in a tile that is skipped whole is never read.
+        culprit = next((name for name, a in (("v", v), ("k", k_t), ("q", q)) if not np.isfinite(a).all()), None)
+        if culprit is None:
+            raise ValueError("q and k: the scores overflow; their values are too large for the dtype")
+        raise ValueError(f"{culprit} holds NaN or infinity, so the output would not be finite")
     return out
 
 
@@ -197,7 +211,8 @@ def _attend_query_block(
 
 def _for_each(attend: Callable[[int], None], starts: range, workers: int) -> None:
     """Run ``attend`` on every query block: in turn, or on ``workers`` threads."""
-    if workers == 1 or len(starts) < 2:
+    workers = min(workers, len(starts))  # a thread per query block at most
+    if workers <= 1:
         for start in starts:
             attend(start)
         return

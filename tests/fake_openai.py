@@ -9,8 +9,10 @@ It answers both request shapes the connector sends:
 Each request takes the next behaviour from ``server.script`` (``"ok"`` once the script is
 empty): ``ok``, ``length`` (finish reason "length"), ``429`` (with ``Retry-After``),
 ``500``, ``400``, ``401`` (whose message echoes the key, as some servers do), ``timeout``
-(answers only after ``slow_seconds``) and ``malformed`` (JSON content type, broken body).
-Every request is kept in ``server.requests``.
+(answers only after ``slow_seconds``), ``malformed`` (JSON content type, broken body),
+``no_choices`` (a completion with ``choices: []``) and ``control`` (an answer holding
+terminal control sequences, :data:`CONTROL_ANSWER`). Every request is kept in
+``server.requests``. :class:`SilentServer` accepts connections and never answers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 SERVED_MODEL = "fake-model-1"
+#: An answer that would clear the screen, retitle the window and ring the bell if printed raw.
+CONTROL_ANSWER = "Before\x1b[2J\x1b]0;pwned\x07after \x1b[31mred\x1b[0m \u202eevil\u202c end"
 
 
 def answer_for(prompt: str) -> str:
@@ -71,7 +75,46 @@ class FakeOpenAI:
         self._thread.join()
 
 
-def _completion(prompt: str, finish_reason: str = "stop") -> dict[str, Any]:
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.1)
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def connections(self) -> int:
+        return len(self._held)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except (TimeoutError, OSError):
+                continue
+            self._held.append(connection)  # kept open, never read, never answered
+
+    def __enter__(self) -> SilentServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for connection in self._held:
+            connection.close()
+        self._socket.close()
+
+
+def _completion(prompt: str, finish_reason: str = "stop", content: str | None = None) -> dict[str, Any]:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -80,7 +123,7 @@ def _completion(prompt: str, finish_reason: str = "stop") -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer_for(prompt)},
+                "message": {"role": "assistant", "content": answer_for(prompt) if content is None else content},
                 "finish_reason": finish_reason,
             }
         ],
@@ -136,6 +179,10 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     self.send_json(200, _completion(prompt))
                 except OSError:
                     pass  # the client gave up long ago
+            elif behaviour == "no_choices":
+                self.send_json(200, {**_completion(prompt), "choices": []})
+            elif behaviour == "control":
+                self.send_json(200, _completion(prompt, content=CONTROL_ANSWER))
             elif behaviour == "malformed":
                 self.send_json(200, b'{"id": "chatcmpl-broken", "choices": [{"message": ')
             else:

@@ -139,12 +139,15 @@ def test_dtypes_follow_plain_attention():
 def test_causal_skips_the_blocks_above_the_diagonal():
     # NaN in the values of the last key block: a version that computed those tiles and then
     # masked them would multiply weight 0 by NaN and spread NaN into every earlier query block.
+    # (The mask keeps the last query block off them too: NaN a query attends to is an error.)
     rng = np.random.default_rng(6)
     n, block = 96, 32
     q, k, v = random_qkv(rng, (2,), n, n)
     poisoned = v.copy()
     poisoned[:, 2 * block :] = np.nan
-    out = tiled_attention(q, k, poisoned, causal=True, block_size=block, key_block_size=block)
+    mask = np.ones((n, n), dtype=bool)
+    mask[2 * block :, 2 * block :] = False
+    out = tiled_attention(q, k, poisoned, causal=True, block_size=block, key_block_size=block, mask=mask)
     np.testing.assert_allclose(out[:, : 2 * block], plain(q, k, v, causal=True)[:, : 2 * block], rtol=0, atol=1e-5)
 
 
@@ -153,6 +156,7 @@ def test_a_tile_the_mask_hides_entirely_is_skipped():
     q, k, v = random_qkv(rng, (), 40, 40)
     mask = np.ones((40, 40), dtype=bool)
     mask[:20, 20:] = False  # the top-right tile, for block_size 20
+    mask[20:, 20:] = False  # and the bottom-right: NaN a query attends to is an error
     poisoned = v.copy()
     poisoned[20:] = np.nan
     out = tiled_attention(q, k, poisoned, block_size=20, key_block_size=20, mask=mask)

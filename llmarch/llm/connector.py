@@ -22,12 +22,16 @@ Providers, chosen from the environment when a live call is needed (Azure first):
 Live calls go through the official ``openai`` SDK, imported only when one is made, so
 replaying needs nothing but this package. Its retries (exponential backoff with jitter,
 honouring ``Retry-After``; on connection errors, timeouts, 408, 409, 429 and 5xx) and its
-timeout are configured here (``max_retries``, ``timeout``), not reimplemented.
+timeout are configured here (``max_retries``, ``timeout``), not reimplemented. The overall
+``deadline`` is met through the same two settings: only as many attempts are allowed as fit
+in it, each with its timeout and the SDK's wait before it.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import re
 import shlex
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from llmarch.llm.errors import ConfigurationError, LiveCallError, RecordingMissingError
 from llmarch.llm.recordings import (
@@ -49,8 +54,16 @@ from llmarch.llm.recordings import (
 
 MODES = ("auto", "replay", "record", "refresh")
 DEFAULT_MODEL = "gpt-4o"
-DEFAULT_TIMEOUT_S = 120.0
+#: Seconds to wait for one attempt: a long answer from gpt-4o takes well under a minute.
+DEFAULT_TIMEOUT_S = 60.0
+#: Retries after the first attempt, at most (fewer if the deadline leaves no room for them).
 DEFAULT_MAX_RETRIES = 4
+#: Seconds for a whole call, every attempt and the waits between them: a server that never
+#: answers is given up after this long.
+DEFAULT_DEADLINE_S = 180.0
+# The SDK's wait before retry n is at most min(0.5 * 2**n, 8) seconds (openai._constants
+# INITIAL_RETRY_DELAY and MAX_RETRY_DELAY; jitter only shortens it).
+_SDK_FIRST_WAIT_S, _SDK_LONGEST_WAIT_S = 0.5, 8.0
 AZURE_VARS = ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION", "AZURE_OPENAI_DEPLOYMENT")
 OPENAI_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
 SECRET_VARS = ("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -104,19 +117,68 @@ class Provider:
         )
 
 
+def check_url(name: str) -> None:
+    """Fail at once, naming the variable, if ``name`` holds no http(s) URL with a host (the SDK would retry it)."""
+    value = os.environ.get(name, "")
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
+    except ValueError:  # a port that is not a number, a bad IPv6 address
+        parts, valid = None, False
+    if not valid:
+        shown = value if parts is None or "@" not in parts.netloc else value.replace(parts.netloc, parts.hostname or "")
+        raise ConfigurationError(
+            f"{name} must be an http:// or https:// URL with a host, such as https://api.openai.com/v1 "
+            f"or http://127.0.0.1:11434/v1; it is {redact(shown)!r}"
+        )
+
+
 def provider_from_env(model: str) -> Provider | None:
-    """The provider the environment configures, or None; a half-configured Azure is an error."""
+    """The provider the environment configures, or None; a half-configured Azure or a bad URL is an error."""
     env = os.environ
     if env.get("AZURE_OPENAI_ENDPOINT") or env.get("AZURE_OPENAI_API_KEY"):
         missing = [name for name in AZURE_VARS[:3] if not env.get(name)]
         if missing:
             raise ConfigurationError(f"Azure OpenAI is only partly configured: {', '.join(missing)} not set")
+        check_url("AZURE_OPENAI_ENDPOINT")
         return Provider("Azure OpenAI", deployment=env.get("AZURE_OPENAI_DEPLOYMENT") or model)
     if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"):
         base = env.get("OPENAI_BASE_URL", "")
+        if base:
+            check_url("OPENAI_BASE_URL")
         official = not base or base.rstrip("/").endswith("api.openai.com/v1")
         return Provider("OpenAI" if official else "OpenAI-compatible server")
     return None
+
+
+def attempt_budget(timeout: float, max_retries: int, deadline: float) -> tuple[float, int]:
+    """The SDK's ``timeout`` per attempt and ``max_retries`` such that every attempt fits in ``deadline``.
+
+    Each attempt may take ``timeout`` seconds and the SDK waits before each retry (at most
+    0.5, 1, 2, 4, 8, 8, ... seconds); retries are allowed while the worst case stays within
+    ``deadline``. A server's ``Retry-After`` is the one wait this cannot foresee.
+    """
+    per_attempt = min(timeout, deadline)
+    worst, retries = per_attempt, 0
+    while retries < max_retries:
+        wait = min(_SDK_FIRST_WAIT_S * 2**retries, _SDK_LONGEST_WAIT_S)
+        if worst + wait + per_attempt > deadline:
+            break
+        worst += wait + per_attempt
+        retries += 1
+    return per_attempt, retries
+
+
+def cut_reason(provenance: dict[str, Any]) -> str | None:
+    """Why a live answer is incomplete, from its finish reason, or None if the model finished."""
+    reason = provenance.get("finish_reason")
+    if reason in (None, "stop"):
+        return None
+    if reason == "length":
+        return 'the answer was cut: the model reached its length limit (finish reason "length"; max_tokens, if set)'
+    if reason == "content_filter":
+        return 'the answer was cut by the provider\'s content filter (finish reason "content_filter")'
+    return f"the model stopped before finishing (finish reason {reason!r})"
 
 
 def mode_from_env() -> str:
@@ -158,6 +220,8 @@ class CheckReport:
     recordings: int
     excerpts: int
     unreadable: int
+    recordings_problem: str | None = None
+    unreadable_files: tuple[str, ...] = ()
 
     @property
     def live_calls(self) -> str:
@@ -186,7 +250,9 @@ class CheckReport:
         else:
             provider = self.provider.name
         counts = f"{self.recordings}"
-        if self.recordings:
+        if self.recordings_problem:
+            counts = f"none: {self.recordings_problem}"
+        elif self.recordings:
             counts += f" ({self.excerpts} of them excerpts)" if self.excerpts else " (all complete)"
         if self.unreadable:
             counts += f", and {self.unreadable} unreadable: run `llmarch recordings verify`"
@@ -202,6 +268,7 @@ class CheckReport:
                 f"  live calls  {self.live_calls}",
                 f"  recordings  {counts}",
                 f"              in {self.recordings_dir} ({self.recordings_from})",
+                *(f"              {problem}" for problem in self.unreadable_files),
             ]
         )
 
@@ -211,18 +278,38 @@ class LLMConnector:
 
     Parameters
     ----------
-    model
+    model : str, default "gpt-4o"
         The logical model name, part of every request's key (``"gpt-4o"``, as in the source
         notebook). On Azure, ``AZURE_OPENAI_DEPLOYMENT`` names the deployment that serves it.
-    mode
+    mode : str, optional
         ``"auto"``, ``"replay"``, ``"record"`` or ``"refresh"``; default ``LLMARCH_LLM_MODE``,
         else ``"auto"``.
-    recordings
+    recordings : str or os.PathLike, optional
         The folder of recordings; default ``LLMARCH_RECORDINGS``, else the package's own.
-    temperature, top_p, max_tokens, seed
-        Sampling parameters. Each one that is set is sent, and is part of the request's key.
-    timeout, max_retries
-        Handed to the openai SDK: seconds per attempt, and retries after the first attempt.
+    temperature : float, optional
+        Sampling temperature. Like every sampling parameter: sent only if set, and then part
+        of the request's key.
+    top_p : float, optional
+        Nucleus-sampling probability mass; sent only if set, and part of the key.
+    max_tokens : int, optional
+        The longest answer, in tokens; sent only if set, and part of the key. An answer cut
+        at this limit is recorded as incomplete (finish reason ``"length"``).
+    seed : int, optional
+        The provider's sampling seed; sent only if set, and part of the key.
+    timeout : float, default 60.0
+        Seconds to wait for one attempt (the openai SDK's ``timeout``).
+    max_retries : int, default 4
+        Retries after the first attempt, at most (the SDK's ``max_retries``); fewer when
+        ``deadline`` leaves no room for them.
+    deadline : float, default 180.0
+        Seconds for the whole call: every attempt with the SDK's waits between them fits in
+        it (only a server's ``Retry-After`` may add to it). A server that never answers is
+        given up after at most this long.
+
+    Raises
+    ------
+    ConfigurationError
+        If the mode, the model name or a parameter is invalid.
 
     Examples
     --------
@@ -243,9 +330,15 @@ class LLMConnector:
         seed: int | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float = DEFAULT_DEADLINE_S,
     ) -> None:
         if mode is not None and mode not in MODES:
             raise ConfigurationError(f"mode must be one of {', '.join(MODES)}; it is {mode!r}")
+        for name, seconds in (("timeout", timeout), ("deadline", deadline)):
+            if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not 0 < seconds < math.inf:
+                raise ConfigurationError(f"{name} must be a number of seconds > 0; got {seconds!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, numbers.Integral) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be an integer >= 0; got {max_retries!r}")
         self.model = model
         self.mode = mode or mode_from_env()
         if mode:
@@ -254,11 +347,16 @@ class LLMConnector:
             self._mode_from = "from LLMARCH_LLM_MODE"
         else:
             self._mode_from = "the default; LLMARCH_LLM_MODE is not set"
+        if recordings is not None and not isinstance(recordings, (str, os.PathLike)):
+            raise ConfigurationError(
+                f"recordings must be a folder (str or os.PathLike); got {type(recordings).__name__}"
+            )
         self.store = RecordingStore(recordings)
         self.params = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
         canonical_request(model, "-", self.params)  # fail now on a bad model name or parameter
-        self.timeout = timeout
-        self.max_retries = max_retries
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.deadline = float(deadline)
 
     def __repr__(self) -> str:
         return f"LLMConnector(model={self.model!r}, mode={self.mode!r}, recordings={str(self.store.directory)!r})"
@@ -282,6 +380,8 @@ class LLMConnector:
             if self.mode == "auto":
                 raise RecordingMissingError(f"{self._missing_message(request)}\nNo live call either: {NO_CREDENTIALS}")
             raise ConfigurationError(f"mode {self.mode} makes live calls, but {NO_CREDENTIALS}")
+        if self.mode in ("record", "refresh"):
+            self.store.ensure_writable()  # before the call: a live answer must not be lost to the folder
         recording = self._live_call(provider, request)
         if self.mode in ("record", "refresh"):
             self.store.put(recording)
@@ -295,9 +395,11 @@ class LLMConnector:
             command = f"LLMARCH_LLM_MODE=record llmarch ask --model {shlex.quote(self.model)} {shlex.quote(prompt)}"
         else:
             command = "LLMARCH_LLM_MODE=record python <your script>  (the request has sampling parameters)"
+        problem = self.store.folder_problem()
+        where = f"{self.store.directory} ({problem})" if problem else f"{self.store.directory}"
         return (
             f'no recorded answer for the prompt "{first_line(prompt)}" '
-            f"(model {self.model}, key {request_key(request)}) in {self.store.directory}, mode {self.mode}.\n"
+            f"(model {self.model}, key {request_key(request)}) in {where}, mode {self.mode}.\n"
             f"To record it (needs credentials, see `llmarch check`):\n    {command}\n"
             "A prompt that a snippet in snippets/ asks is recorded by: llmarch record"
         )
@@ -311,20 +413,22 @@ class LLMConnector:
             raise ConfigurationError("live calls need the openai package: pip install 'llmarch[llm]'") from None
 
         where = provider.name
+        timeout, retries = attempt_budget(self.timeout, self.max_retries, self.deadline)
         try:
-            with provider.client(self.timeout, self.max_retries) as client:
+            with provider.client(timeout, retries) as client:
                 completion = client.chat.completions.create(
                     model=provider.deployment or request["model"], messages=request["messages"], **request["params"]
                 )
         except openai.APITimeoutError:
             raise LiveCallError(
-                f"{where} did not answer within {self.timeout:g} s, {self.max_retries + 1} attempt(s)"
+                f"{where} did not answer within {timeout:g} s, {retries + 1} attempt(s) "
+                f"(timeout {self.timeout:g} s per attempt, deadline {self.deadline:g} s; "
+                "llmarch ask --timeout/--deadline, or LLMConnector(timeout=, deadline=), change them)"
             ) from None
         except openai.APIConnectionError as exc:
             cause = exc.__cause__ or exc
-            raise LiveCallError(
-                f"could not reach {where} after {self.max_retries + 1} attempt(s): {redact(str(cause))}"
-            ) from None
+            attempts = f"{retries + 1} attempt(s)"
+            raise LiveCallError(f"could not reach {where} after {attempts}: {redact(str(cause))}") from None
         except openai.APIStatusError as exc:
             raise LiveCallError(f"{where} answered HTTP {exc.status_code}: {redact(exc.message)}") from None
         except openai.OpenAIError as exc:
@@ -332,12 +436,13 @@ class LLMConnector:
         except json.JSONDecodeError as exc:  # the body said JSON but was not
             raise LiveCallError(f"{where} sent a response that is not valid JSON ({exc.msg})") from None
 
-        choices = getattr(completion, "choices", None)
+        if not hasattr(completion, "choices"):
+            raise LiveCallError(f"{where} sent a response that is not a chat completion ({type(completion).__name__})")
+        choices = completion.choices
         if not choices:
-            raise LiveCallError(
-                f"{where} sent a response that is not a chat completion: {redact(str(completion))[:200]}"
-            )
-        text = choices[0].message.content
+            raise LiveCallError(f"{where} sent a chat completion with no choices, so there is no answer to return")
+        message = getattr(choices[0], "message", None)
+        text = getattr(message, "content", None)
         if not isinstance(text, str):
             raise LiveCallError(
                 f"{where} sent a chat completion with no text (finish reason {choices[0].finish_reason})"
@@ -353,6 +458,9 @@ class LLMConnector:
         }
         if provider.deployment:
             provenance["deployment"] = provider.deployment
+        cut = cut_reason(provenance)
+        if cut:
+            provenance["note"] = cut
         return Recording(request=request, answer=text, provenance=provenance)
 
     def ping(self) -> str:
@@ -374,7 +482,8 @@ class LLMConnector:
             provider, problem = provider_from_env(self.model), None
         except ConfigurationError as exc:
             provider, problem = None, str(exc)
-        found, unreadable = self.store.load_all()
+        folder_problem = self.store.folder_problem()
+        found, unreadable = ({}, []) if folder_problem else self.store.load_all()
         if self.store.directory == PACKAGE_RECORDINGS:
             where = "shipped with the package"
         elif os.environ.get("LLMARCH_RECORDINGS"):
@@ -394,4 +503,6 @@ class LLMConnector:
             recordings=len(found),
             excerpts=sum(not r.complete for r in found.values()),
             unreadable=len(unreadable),
+            recordings_problem=folder_problem,
+            unreadable_files=tuple(str(error) for error in unreadable),
         )
