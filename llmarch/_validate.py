@@ -8,12 +8,22 @@ broadcasting message or an ``IndexError``.
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["as_float_array", "as_generator", "check_same", "check_size", "float_dtype"]
+__all__ = [
+    "as_float_array",
+    "as_generator",
+    "check_memory",
+    "check_number",
+    "check_same",
+    "check_size",
+    "float_dtype",
+    "random_normal",
+]
 
 
 def float_dtype(*arrays: NDArray[Any]) -> np.dtype[Any]:
@@ -30,11 +40,15 @@ def as_float_array(
     ndim: int | None = None,
     min_ndim: int | None = None,
     layout: str = "",
+    finite: bool = True,
+    allow_neg_inf: bool = False,
 ) -> NDArray[np.floating[Any]]:
-    """Return ``value`` as a float32 or float64 array, checking its rank.
+    """Return ``value`` as a float32 or float64 array, checking its rank and that it is finite.
 
     float32 and float64 pass through unchanged; integers and booleans become float64.
-    ``layout`` (for example ``"(..., n_q, d_k)"``) is quoted in error messages.
+    ``layout`` (for example ``"(..., n_q, d_k)"``) is quoted in error messages. NaN and
+    infinity are refused (a NaN would spread silently through every later step) unless
+    ``finite=False``; ``allow_neg_inf`` lets $-\\infty$ through, the score of a masked key.
     """
     try:
         array = np.asarray(value)
@@ -53,7 +67,59 @@ def as_float_array(
         raise ValueError(f"{name} must have {ndim} dimension(s){shape_hint}; got shape {array.shape}")
     if min_ndim is not None and array.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s){shape_hint}; got shape {array.shape}")
+    if finite and array.size:
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = np.sum(array, dtype=np.float64)  # NaN and inf reach the sum: one pass, no copy
+        bad = (
+            None if np.isfinite(total) else np.isnan(array) | (np.isposinf(array) if allow_neg_inf else np.isinf(array))
+        )
+        if bad is not None and bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            what = "finite (or -inf)" if allow_neg_inf else "finite"
+            raise ValueError(f"{name} must be {what}; got {array[index]} at index {index}")
     return array
+
+
+def check_number(name: str, value: Any, *, minimum: float | None = None, positive: bool = False) -> float:
+    """Check that ``value`` is a finite real number (``>= minimum``, ``> 0`` if ``positive``); return it."""
+    wanted = "a positive number" if positive else "a finite number" if minimum is None else f"a number >= {minimum:g}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {wanted}; got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or (minimum is not None and number < minimum) or (positive and number <= 0):
+        raise ValueError(f"{name} must be {wanted}; got {value!r}")
+    return number
+
+
+def check_memory(names: str, shape: tuple[int, ...], dtype: Any = np.float64) -> None:
+    """Refuse to allocate an array of ``shape`` that cannot fit in this machine's memory.
+
+    ``names`` (the arguments the shape comes from) are quoted in the error, so that a size
+    typed with too many zeros gets a message instead of NumPy's ``MemoryError``.
+    """
+    needed = int(np.prod([int(n) for n in shape], dtype=object)) * np.dtype(dtype).itemsize
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume a large machine
+        available = 2**46
+    if needed > available:
+        raise ValueError(
+            f"{names}: an array of shape {shape} needs {needed:.3g} bytes, more than this machine's "
+            f"{available / 2**30:.0f} GiB of memory"
+        )
+
+
+def random_normal(
+    rng: np.random.Generator, shape: tuple[int, ...], std: float, dtype: Any, names: str = "the sizes"
+) -> NDArray[np.floating[Any]]:
+    r"""Weights drawn from $\mathcal{N}(0, \mathrm{std}^2)$, after checking ``std`` and the memory they need."""
+    std = check_number("std", std, minimum=0.0)
+    check_memory(names, shape, dtype)
+    with np.errstate(over="ignore"):  # an overflow is reported below, naming std
+        weights = rng.standard_normal(shape) * std
+    if not np.isfinite(weights).all():
+        raise ValueError(f"std must be small enough that the weights stay finite; got {std!r}")
+    return weights.astype(dtype)
 
 
 def check_size(name: str, value: Any, *, minimum: int = 0) -> int:

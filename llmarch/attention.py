@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size, float_dtype
+from llmarch._validate import as_float_array, as_generator, check_memory, check_size, float_dtype, random_normal
 from llmarch.layers import RMSNorm
 from llmarch.positional import apply_rotary
 
@@ -52,7 +52,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> Array:
         Same shape and floating dtype as ``x``; non-negative, each slice along ``axis``
         sums to 1 (or is all zeros when the slice was all $-\infty$).
     """
-    x = as_float_array("x", x)
+    x = as_float_array("x", x, allow_neg_inf=True)  # -inf is a masked score
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"axis must be an integer; got {type(axis).__name__} {axis!r}")
     if x.ndim == 0:
@@ -72,8 +72,8 @@ def _softmax(x: Array, axis: int) -> Array:
     return e / np.where(total == 0, 1, total).astype(x.dtype, copy=False)
 
 
-def check_mask(mask: ArrayLike, scores_shape: tuple[int, ...]) -> NDArray[np.bool_]:
-    """Check that ``mask`` is boolean and broadcasts to ``scores_shape``; return it as an array."""
+def check_mask(mask: ArrayLike, scores_shape: tuple[int, ...], sizes_from: str = "q and k") -> NDArray[np.bool_]:
+    """Check that ``mask`` is boolean and broadcasts to ``scores_shape`` (the sizes of ``sizes_from``)."""
     mask_array = np.asarray(mask)
     if mask_array.dtype != np.bool_:
         raise TypeError(f"mask must be a boolean array (True = may attend); got dtype {mask_array.dtype}")
@@ -83,20 +83,24 @@ def check_mask(mask: ArrayLike, scores_shape: tuple[int, ...]) -> NDArray[np.boo
         fits = False
     if not fits:
         raise ValueError(
-            f"mask must broadcast to the scores' shape (..., n_q, n_k) = {scores_shape}; got shape {mask_array.shape}"
+            f"mask must broadcast to the scores' shape (..., n_q, n_k) = {scores_shape}, set by {sizes_from}; "
+            f"got shape {mask_array.shape}"
         )
     return mask_array
 
 
-def check_qkv(q: ArrayLike, k: ArrayLike, v: ArrayLike) -> tuple[Array, Array, Array, tuple[int, ...]]:
+def check_qkv(
+    q: ArrayLike, k: ArrayLike, v: ArrayLike, finite: bool = True
+) -> tuple[Array, Array, Array, tuple[int, ...]]:
     """Check queries, keys and values as attention needs them; return them as arrays and the batch shape.
 
     q ``(..., n_q, d_k)``, k ``(..., n_k, d_k)``, v ``(..., n_k, d_v)``, leading dimensions broadcasting,
-    ``d_k >= 1`` (the scores are divided by $\\sqrt{d_k}$).
+    ``d_k >= 1`` (the scores are divided by $\\sqrt{d_k}$), and finite unless ``finite=False`` (tiled
+    attention checks its output instead: it never reads a tile it skips).
     """
-    q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)")
-    k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)")
-    v = as_float_array("v", v, min_ndim=2, layout="(..., n_k, d_v)")
+    q = as_float_array("q", q, min_ndim=2, layout="(..., n_q, d_k)", finite=finite)
+    k = as_float_array("k", k, min_ndim=2, layout="(..., n_k, d_k)", finite=finite)
+    v = as_float_array("v", v, min_ndim=2, layout="(..., n_k, d_v)", finite=finite)
     if k.shape[-1] != q.shape[-1]:
         raise ValueError(f"k: last dimension d_k must equal q's d_k = {q.shape[-1]}; got k of shape {k.shape}")
     if q.shape[-1] == 0:
@@ -273,6 +277,8 @@ class KVCache:
 
     def key_positions(self, n_new: int) -> NDArray[np.int64]:
         """Positions of the keys the cache will hold once ``n_new`` more tokens are appended."""
+        n_new = check_size("n_new", n_new)
+        check_memory("n_new", (n_new,), np.int64)
         kept = self.stored if self.window is None else min(self.stored, self.window - 1)
         return np.arange(self.length - kept, self.length + n_new)
 
@@ -289,8 +295,8 @@ class KVCache:
         v = as_float_array("v", v, min_ndim=2, layout="(..., n_kv_heads, n_new, d_head)")
         if k.shape[:-1] != v.shape[:-1]:
             raise ValueError(
-                f"v must hold a value for every key: shape (..., n_new, d) with (..., n_new) = "
-                f"{k.shape[:-1]}; got v of shape {v.shape}"
+                "k and v must hold the same tokens, shapes (..., n_new, d) with the same (..., n_new); "
+                f"got k of shape {k.shape} and v of shape {v.shape}"
             )
         if self.keys is not None and self.values is not None:
             for name, new, old in (("k", k, self.keys), ("v", v, self.values)):
@@ -390,7 +396,7 @@ class MultiHeadAttention:
         for name, (shape, layout) in shapes.items():
             w = as_float_array(name, getattr(self, name), ndim=2, layout=layout)
             if w.shape != shape:
-                raise ValueError(f"{name} must have shape {layout} = {shape}; got {w.shape}")
+                raise ValueError(f"{name} must have shape {layout} = {shape}, the sizes of w_q; got {w.shape}")
             setattr(self, name, w)
         sizes = {"b_q": width, "b_k": self.n_kv_heads * d_head, "b_v": self.n_kv_heads * d_head, "b_o": d_model}
         for name, size in sizes.items():
@@ -398,7 +404,7 @@ class MultiHeadAttention:
             if b is not None:
                 b = as_float_array(name, b, ndim=1, layout=f"({size},)")
                 if b.shape != (size,):
-                    raise ValueError(f"{name} must have shape ({size},); got {b.shape}")
+                    raise ValueError(f"{name} must have shape ({size},), the sizes of w_q; got {b.shape}")
                 setattr(self, name, b)
         for name in ("q_norm", "k_norm"):
             norm = getattr(self, name)
@@ -433,9 +439,10 @@ class MultiHeadAttention:
                 raise ValueError(f"d_model must be divisible by n_heads = {n_heads}; got d_model = {d_model}")
             d_head = d_model // n_heads
         d_head = check_size("d_head", d_head, minimum=1)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator("rng", rng)
         widths = [(d_model, n_heads * d_head), (d_model, n_kv_heads * d_head), (d_model, n_kv_heads * d_head)]
-        w = [(rng.standard_normal(shape) * std).astype(dtype) for shape in [*widths, (n_heads * d_head, d_model)]]
+        sizes = "d_model, n_heads, d_head"
+        w = [random_normal(rng, shape, std, dtype, sizes) for shape in [*widths, (n_heads * d_head, d_model)]]
         b = [np.zeros(shape[1], dtype=dtype) for shape in [*widths, (0, d_model)]] if bias else [None] * 4
         norms = [RMSNorm.init(d_head, eps=norm_eps, dtype=dtype) for _ in range(2)] if qk_norm else [None, None]
         return cls(*w, *b, n_heads=n_heads, n_kv_heads=n_kv_heads, q_norm=norms[0], k_norm=norms[1])
@@ -501,10 +508,10 @@ class MultiHeadAttention:
             rope = _check_rope(rope, (x.shape[-2], self.d_head // 2), dtype)
         n_k = kv.shape[-2] if cache is None else len(cache.key_positions(x.shape[-2]))
         scores_shape = (*x.shape[:-2], self.n_heads, x.shape[-2], n_k)
-        allowed = None if mask is None else check_mask(mask, scores_shape)
-        return self.forward(x, kv, allowed, cache, rope)
+        allowed = None if mask is None else check_mask(mask, scores_shape, "x, context and cache")
+        return self._forward(x, kv, allowed, cache, rope)
 
-    def forward(
+    def _forward(
         self,
         x: Array,
         kv: Array,

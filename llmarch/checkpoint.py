@@ -269,6 +269,8 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
             "reading .safetensors needs the safetensors package: pip install 'llmarch[weights]' "
             "(or pip install safetensors)"
         ) from exc
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike naming a .safetensors file; got {type(path).__name__}")
     if not Path(path).is_file():
         raise FileNotFoundError(f"path must be a .safetensors file; no such file: {os.fspath(path)!r}")
     try:

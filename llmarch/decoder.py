@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_generator, check_size
+from llmarch._validate import as_float_array, as_generator, check_number, check_size, random_normal
 from llmarch.attention import KVCache, MultiHeadAttention
 from llmarch.config import DecoderConfig
 from llmarch.embedding import TokenEmbedding, check_token_ids
@@ -55,6 +55,23 @@ def decoder_mask(
     -------
     numpy.ndarray of bool, shape (n_queries, n_keys)
     """
+    query_positions = _positions("query_positions", query_positions)
+    key_positions = _positions("key_positions", key_positions)
+    window = None if window is None else check_size("window", window, minimum=1)
+    return _decoder_mask(query_positions, key_positions, window)
+
+
+def _positions(name: str, positions: ArrayLike) -> NDArray[np.int64]:
+    array = np.asarray(positions)
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be a 1-D array of integer positions; got {array.dtype} of shape {array.shape}")
+    return array.astype(np.int64, copy=False)
+
+
+def _decoder_mask(
+    query_positions: NDArray[np.int64], key_positions: NDArray[np.int64], window: int | None
+) -> NDArray[np.bool_]:
+    """[`decoder_mask`][llmarch.decoder_mask] for checked positions."""
     offset = query_positions[:, None] - key_positions[None, :]
     allowed = offset >= 0
     return allowed if window is None else allowed & (offset < window)
@@ -194,6 +211,14 @@ class Decoder:
         c = self.config
         if not isinstance(c, DecoderConfig):
             raise TypeError(f"config must be a DecoderConfig; got {type(c).__name__}")
+        if not isinstance(self.wte, TokenEmbedding):
+            raise TypeError(f"wte must be a TokenEmbedding; got {type(self.wte).__name__}")
+        if self.wpe is not None and not isinstance(self.wpe, LearnedPositionalEmbedding):
+            raise TypeError(f"wpe must be a LearnedPositionalEmbedding or None; got {type(self.wpe).__name__}")
+        if not isinstance(self.blocks, list) or not all(isinstance(b, DecoderBlock) for b in self.blocks):
+            raise TypeError(f"blocks must be a list of DecoderBlock; got {self.blocks!r:.60}")
+        if self.lm_head is not None:
+            self.lm_head = as_float_array("lm_head", self.lm_head, ndim=2, layout="(vocab_size, d_model)")
         if len(self.blocks) != c.n_layers:
             raise ValueError(f"blocks must number n_layers = {c.n_layers}; got {len(self.blocks)}")
         if (self.wpe is None) != (c.positions == "rotary"):
@@ -260,8 +285,7 @@ class Decoder:
         if not isinstance(config, DecoderConfig):
             raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
         rng = as_generator("rng", rng)
-        if not (isinstance(std, (int, float)) and math.isfinite(std) and std >= 0):
-            raise ValueError(f"std must be a finite number >= 0; got {std!r}")
+        std = check_number("std", std, minimum=0.0)
         params: dict[str, Array] = {}
         for path, shape in parameter_shapes(config).items():
             leaf = path.rsplit(".", 1)[-1]
@@ -271,7 +295,7 @@ class Decoder:
                 params[path] = np.zeros(shape, dtype=dtype)
             else:
                 scale = 1 / math.sqrt(2 * config.n_layers) if path.endswith(_RESIDUAL_PROJECTIONS) else 1.0
-                params[path] = (rng.standard_normal(shape) * (std * scale)).astype(dtype)
+                params[path] = random_normal(rng, shape, std * scale, dtype, f"config (for {path})")
         return cls.from_parameters(config, params)
 
     @classmethod
@@ -283,10 +307,16 @@ class Decoder:
         """
         if not isinstance(config, DecoderConfig):
             raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
-        c, p = config, params
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must be a mapping of parameter paths to arrays; got {type(params).__name__}")
+        c, p = config, dict(params)
         missing = [path for path in parameter_shapes(c) if path not in p]
         if missing:
             raise ValueError(f"params is missing {missing[0]!r} ({len(missing)} missing in all)")
+        for path, shape in parameter_shapes(c).items():
+            p[path] = as_float_array(f"params[{path!r}]", p[path])
+            if p[path].shape != shape:
+                raise ValueError(f"params[{path!r}] must have shape {shape} for this config; got {p[path].shape}")
 
         def norm(path: str) -> Norm:
             if c.norm == "layernorm":
@@ -386,6 +416,8 @@ class Decoder:
         they are placed after the tokens already cached.
         """
         if caches is not None:
+            if not isinstance(caches, (list, tuple)):
+                raise TypeError(f"caches must be a list of one KVCache per block; got {type(caches).__name__}")
             if len(caches) != len(self.blocks) or not all(isinstance(cache, KVCache) for cache in caches):
                 raise ValueError(f"caches must be a list of one KVCache per block ({len(self.blocks)})")
             if any(cache.window not in (None, self.config.sliding_window) for cache in caches):
@@ -400,7 +432,7 @@ class Decoder:
         start = 0 if caches is None else caches[0].length
         positions = np.arange(start, start + n)
         keys = positions if caches is None else caches[0].key_positions(n)
-        mask = decoder_mask(positions, keys, self.config.sliding_window)
+        mask = _decoder_mask(positions, keys, self.config.sliding_window)
         x = self.wte.weight[ids]
         if self.wpe is not None:
             x = x + self.wpe.weight[positions]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size
+from llmarch._validate import as_float_array, as_generator, check_size, random_normal
 
 __all__ = ["CharTokenizer", "TokenEmbedding"]
 
@@ -61,6 +61,8 @@ class CharTokenizer:
     chars: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        if isinstance(self.chars, str) or not hasattr(self.chars, "__iter__"):
+            raise TypeError(f"chars must be a sequence of single characters; got {type(self.chars).__name__}")
         chars = tuple(self.chars)
         if not all(isinstance(c, str) and len(c) == 1 for c in chars):
             raise TypeError(f"chars must be single characters; got {chars!r}")
@@ -146,8 +148,8 @@ class TokenEmbedding:
         """Random table drawn from $\\mathcal{N}(0, \\mathrm{std}^2)$ (GPT-2's init)."""
         vocab_size = check_size("vocab_size", vocab_size, minimum=1)
         d_model = check_size("d_model", d_model, minimum=1)
-        rng = np.random.default_rng() if rng is None else rng
-        return cls((rng.standard_normal((vocab_size, d_model)) * std).astype(dtype))
+        rng = as_generator("rng", rng)
+        return cls(random_normal(rng, (vocab_size, d_model), std, dtype, "vocab_size, d_model"))
 
     @property
     def vocab_size(self) -> int:

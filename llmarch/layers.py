@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size
+from llmarch._validate import as_float_array, as_generator, check_memory, check_size, random_normal
 
 __all__ = ["FeedForward", "LayerNorm", "RMSNorm", "SwiGLU", "gelu", "gelu_tanh", "relu", "silu"]
 
@@ -116,6 +116,7 @@ class LayerNorm:
     def init(cls, d: int, *, eps: float = 1e-5, dtype: type[np.floating[Any]] = np.float64) -> LayerNorm:
         """The identity-like start: $\\gamma = 1$, $\\beta = 0$."""
         d = check_size("d", d, minimum=1)
+        check_memory("d", (2, d), dtype)
         return cls(np.ones(d, dtype=dtype), np.zeros(d, dtype=dtype), eps)
 
     def __call__(self, x: ArrayLike) -> Array:
@@ -158,6 +159,7 @@ class RMSNorm:
     def init(cls, d: int, *, eps: float = 1e-6, dtype: type[np.floating[Any]] = np.float64) -> RMSNorm:
         """The identity-like start: $\\gamma = 1$."""
         d = check_size("d", d, minimum=1)
+        check_memory("d", (d,), dtype)
         return cls(np.ones(d, dtype=dtype), eps)
 
     def __call__(self, x: ArrayLike) -> Array:
@@ -174,15 +176,15 @@ def _linear(x: Array, w: Array, b: Array | None) -> Array:
     return y if b is None else y + b.astype(x.dtype, copy=False)
 
 
-def _check_weight(name: str, w: ArrayLike, shape: tuple[int, ...], layout: str) -> Array:
+def _check_weight(name: str, w: ArrayLike, shape: tuple[int, ...], layout: str, sizes_from: str) -> Array:
     array = as_float_array(name, w, ndim=len(shape), layout=layout)
     if array.shape != shape:
-        raise ValueError(f"{name} must have shape {layout} = {shape}; got {array.shape}")
+        raise ValueError(f"{name} must have shape {layout} = {shape}, the sizes of {sizes_from}; got {array.shape}")
     return array
 
 
-def _check_bias(name: str, b: ArrayLike | None, size: int, layout: str) -> Array | None:
-    return None if b is None else _check_weight(name, b, (size,), layout)
+def _check_bias(name: str, b: ArrayLike | None, size: int, layout: str, sizes_from: str) -> Array | None:
+    return None if b is None else _check_weight(name, b, (size,), layout, sizes_from)
 
 
 @dataclass
@@ -214,9 +216,9 @@ class FeedForward:
     def __post_init__(self) -> None:
         self.w1 = as_float_array("w1", self.w1, ndim=2, layout="(d_model, d_ff)")
         d_model, d_ff = self.w1.shape
-        self.w2 = _check_weight("w2", self.w2, (d_ff, d_model), "(d_ff, d_model)")
-        self.b1 = _check_bias("b1", self.b1, d_ff, "(d_ff,)")
-        self.b2 = _check_bias("b2", self.b2, d_model, "(d_model,)")
+        self.w2 = _check_weight("w2", self.w2, (d_ff, d_model), "(d_ff, d_model)", "w1")
+        self.b1 = _check_bias("b1", self.b1, d_ff, "(d_ff,)", "w1")
+        self.b2 = _check_bias("b2", self.b2, d_model, "(d_model,)", "w1")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}")
 
@@ -235,9 +237,9 @@ class FeedForward:
         """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases (none if ``bias=False``)."""
         d_model = check_size("d_model", d_model, minimum=1)
         d_ff = check_size("d_ff", d_ff, minimum=1)
-        rng = np.random.default_rng() if rng is None else rng
-        w1 = (rng.standard_normal((d_model, d_ff)) * std).astype(dtype)
-        w2 = (rng.standard_normal((d_ff, d_model)) * std).astype(dtype)
+        rng = as_generator("rng", rng)
+        w1 = random_normal(rng, (d_model, d_ff), std, dtype, "d_model, d_ff")
+        w2 = random_normal(rng, (d_ff, d_model), std, dtype, "d_model, d_ff")
         b1, b2 = (np.zeros(d_ff, dtype=dtype), np.zeros(d_model, dtype=dtype)) if bias else (None, None)
         return cls(w1, b1, w2, b2, activation)
 
@@ -282,11 +284,11 @@ class SwiGLU:
     def __post_init__(self) -> None:
         self.w_gate = as_float_array("w_gate", self.w_gate, ndim=2, layout="(d_model, d_ff)")
         d_model, d_ff = self.w_gate.shape
-        self.w_up = _check_weight("w_up", self.w_up, (d_model, d_ff), "(d_model, d_ff)")
-        self.w_down = _check_weight("w_down", self.w_down, (d_ff, d_model), "(d_ff, d_model)")
-        self.b_gate = _check_bias("b_gate", self.b_gate, d_ff, "(d_ff,)")
-        self.b_up = _check_bias("b_up", self.b_up, d_ff, "(d_ff,)")
-        self.b_down = _check_bias("b_down", self.b_down, d_model, "(d_model,)")
+        self.w_up = _check_weight("w_up", self.w_up, (d_model, d_ff), "(d_model, d_ff)", "w_gate")
+        self.w_down = _check_weight("w_down", self.w_down, (d_ff, d_model), "(d_ff, d_model)", "w_gate")
+        self.b_gate = _check_bias("b_gate", self.b_gate, d_ff, "(d_ff,)", "w_gate")
+        self.b_up = _check_bias("b_up", self.b_up, d_ff, "(d_ff,)", "w_gate")
+        self.b_down = _check_bias("b_down", self.b_down, d_model, "(d_model,)", "w_gate")
 
     @classmethod
     def init(
@@ -302,9 +304,9 @@ class SwiGLU:
         """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$; zero biases if ``bias=True``."""
         d_model = check_size("d_model", d_model, minimum=1)
         d_ff = check_size("d_ff", d_ff, minimum=1)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator("rng", rng)
         shapes = [(d_model, d_ff), (d_model, d_ff), (d_ff, d_model)]
-        weights = [(rng.standard_normal(shape) * std).astype(dtype) for shape in shapes]
+        weights = [random_normal(rng, shape, std, dtype, "d_model, d_ff") for shape in shapes]
         biases = [np.zeros(shape[1], dtype=dtype) for shape in shapes] if bias else [None] * 3
         return cls(*weights, *biases)
 

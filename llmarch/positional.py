@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size
+from llmarch._validate import as_float_array, as_generator, check_memory, check_number, check_size, random_normal
 from llmarch.config import RopeScaling
 
 __all__ = [
@@ -62,8 +62,8 @@ def sinusoidal_positional_encoding(
     """
     n_positions = check_size("n_positions", n_positions)
     d_model = check_size("d_model", d_model)
-    if not base > 0:
-        raise ValueError(f"base must be a positive number; got {base!r}")
+    base = check_number("base", base, positive=True)
+    check_memory("n_positions, d_model", (n_positions, d_model))
     positions = np.arange(n_positions, dtype=np.float64)[:, None]
     rates = base ** (-np.arange(0, d_model, 2, dtype=np.float64) / d_model)
     angles = positions * rates  # (n_positions, ceil(d_model / 2))
@@ -106,8 +106,8 @@ class LearnedPositionalEmbedding:
         """Random table drawn from $\\mathcal{N}(0, \\mathrm{std}^2)$."""
         n_positions = check_size("n_positions", n_positions, minimum=1)
         d_model = check_size("d_model", d_model, minimum=1)
-        rng = np.random.default_rng() if rng is None else rng
-        return cls((rng.standard_normal((n_positions, d_model)) * std).astype(dtype))
+        rng = as_generator("rng", rng)
+        return cls(random_normal(rng, (n_positions, d_model), std, dtype, "n_positions, d_model"))
 
     @property
     def n_positions(self) -> int:
@@ -178,8 +178,8 @@ def rotary_frequencies(d: int, base: float = 10000.0, scaling: RopeScaling | Non
     d = check_size("d", d, minimum=2)
     if d % 2:
         raise ValueError(f"d must be even (features are rotated in pairs); got {d}")
-    if not base > 0:
-        raise ValueError(f"base must be a positive number; got {base!r}")
+    base = check_number("base", base, positive=True)
+    check_memory("d", (d // 2,))
     theta = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)
     if scaling is None:
         return theta
@@ -280,10 +280,9 @@ def rotary_embedding(
     """
     x = as_float_array("x", x, min_ndim=2, layout="(..., n, d)")
     n, d = x.shape[-2:]
-    if d % 2:
-        raise ValueError(f"x: last dimension d must be even (features are rotated in pairs); got shape {x.shape}")
-    if not base > 0:
-        raise ValueError(f"base must be a positive number; got {base!r}")
+    if d % 2 or d == 0:
+        raise ValueError(f"x: last dimension d must be even and >= 2 (features rotate in pairs); got shape {x.shape}")
+    base = check_number("base", base, positive=True)
     if layout not in ("interleaved", "half"):
         raise ValueError(f"layout must be 'interleaved' or 'half'; got {layout!r}")
     if positions is None:

@@ -19,8 +19,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, check_size
+from llmarch.embedding import check_token_ids
+from llmarch.training import cross_entropy
 
-__all__ = ["LSTM", "RNN"]
+__all__ = ["LSTM", "RNN", "RecurrentLM"]
 
 Array = NDArray[np.floating[Any]]
 
@@ -105,6 +107,45 @@ def _check_step(layer: RNN | LSTM, x_t: ArrayLike, h: ArrayLike | None, h_name: 
     """``x_t (..., d_in)`` and ``h (..., d_hidden)`` of one step, checked (None: zeros)."""
     x_t = _check_sequence(x_t, layer.d_in, "x_t", step=True)
     return x_t, _check_state(h_name, h, x_t.shape[:-1], layer.d_hidden, x_t.dtype, "x_t")
+
+
+def _check_backward(
+    layer: RNN | LSTM, x: ArrayLike, outputs: ArrayLike, grad_outputs: ArrayLike, **states: ArrayLike | None
+) -> tuple[Array, Array, Array, list[Array]]:
+    """The arguments of ``backward``, checked: ``x (..., n, d_in)``, ``outputs`` and ``grad_outputs (..., n, H)``."""
+    x = _check_sequence(x, layer.d_in)
+    shape = (*x.shape[:-1], layer.d_hidden)
+    checked = []
+    for name, value in (("outputs", outputs), ("grad_outputs", grad_outputs)):
+        array = as_float_array(name, value, layout="(..., n, d_hidden)")
+        if array.shape != shape:
+            raise ValueError(
+                f"{name} must have shape (..., n, d_hidden) = {shape} (that of x, {x.shape}); got {array.shape}"
+            )
+        checked.append(_finite(name, array).astype(x.dtype, copy=False))
+    initial = [_check_state(name, value, x.shape[:-2], layer.d_hidden, x.dtype) for name, value in states.items()]
+    return x, checked[0], checked[1], initial
+
+
+def _initial(state: Array | None, outputs: Array) -> Array:
+    """The initial state ``(..., d_hidden)`` as a length-1 sequence ``(..., 1, d_hidden)``; zeros if None."""
+    if state is None:
+        return np.zeros_like(outputs[..., :1, :])
+    return np.asarray(state, dtype=outputs.dtype)[..., None, :]
+
+
+def _time_major(a: Array) -> Array:
+    """``(..., n, d)`` as a contiguous ``(n, ..., d)``, so that each step of a loop over time reads one block."""
+    return np.ascontiguousarray(np.moveaxis(a, -2, 0))
+
+
+def _flat(a: Array) -> Array:
+    """``(..., d)`` as ``(rows, d)``: every position of every sequence one row."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def _cast_like(grads: dict[str, Array], layer: RNN | LSTM) -> dict[str, Array]:
+    return {k: g.astype(getattr(layer, k).dtype, copy=False) for k, g in grads.items()}
 
 
 @dataclass
@@ -198,6 +239,58 @@ class RNN:
             h = self.step(x[..., t, :], h, False)  # checked once, above
             outputs[..., t, :] = h
         return outputs, h
+
+    def backward(
+        self, x: ArrayLike, outputs: ArrayLike, grad_outputs: ArrayLike, h0: ArrayLike | None = None, check: bool = True
+    ) -> tuple[Array, dict[str, Array]]:
+        r"""Backpropagation through time: gradients of a loss $L$ from $\partial L / \partial h_t$ at every $t$.
+
+        With $a_t = x_t W_x + h_{t-1} W_h + b$ and $\delta_t = \partial L / \partial a_t$, walking
+        back from $t = n$ (where $\delta_{n+1} = 0$):
+
+        $$\delta_t = \Big(\frac{\partial L}{\partial h_t} + \delta_{t+1} W_h^\top\Big) \odot (1 - h_t^2)$$
+
+        $$\frac{\partial L}{\partial W_x} = \sum_t x_t^\top \delta_t, \quad
+          \frac{\partial L}{\partial W_h} = \sum_t h_{t-1}^\top \delta_t, \quad
+          \frac{\partial L}{\partial b} = \sum_t \delta_t, \quad
+          \frac{\partial L}{\partial x_t} = \delta_t W_x^\top$$
+
+        The first term of $\delta_t$ is what position $t$'s own output contributes; the second
+        is everything later positions send back through $h_t$. Only the $\delta$ recursion runs
+        step by step; each weight gradient is then one matrix product over all positions.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (..., n, d_in)
+            The inputs of the forward pass.
+        outputs : numpy.ndarray, shape (..., n, d_hidden)
+            Its outputs $h_1, \dots, h_n$ (what ``self(x, h0)`` returned first).
+        grad_outputs : numpy.ndarray, shape (..., n, d_hidden)
+            $\partial L / \partial h_t$ from the layers above (zeros where $h_t$ is not used).
+        h0 : numpy.ndarray, shape (..., d_hidden), optional
+            The initial state of the forward pass; zeros by default.
+        check : bool
+            ``False`` skips the argument checks, for a caller that made them.
+
+        Returns
+        -------
+        grad_x : numpy.ndarray, shape (..., n, d_in)
+        grads : dict
+            ``{"w_x", "w_h", "b"}``, shaped as the weights.
+        """
+        if check:
+            x, outputs, grad_outputs, (h0,) = _check_backward(self, x, outputs, grad_outputs, h0=h0)
+        w_x, w_h = self.w_x.astype(x.dtype, copy=False), self.w_h.astype(x.dtype, copy=False)
+        h_prev = np.concatenate([_initial(h0, outputs), outputs[..., :-1, :]], axis=-2)
+        local, upstream = _time_major(1.0 - outputs**2), _time_major(grad_outputs)  # tanh' for every t at once
+        delta = np.empty_like(local)
+        carry = np.zeros_like(local[0])  # delta_{t+1} W_h^T
+        for t in range(len(local) - 1, -1, -1):  # backward in time, one step after another
+            delta[t] = (upstream[t] + carry) * local[t]
+            carry = delta[t] @ w_h.T
+        delta = np.moveaxis(delta, 0, -2)
+        grads = {"w_x": _flat(x).T @ _flat(delta), "w_h": _flat(h_prev).T @ _flat(delta), "b": _flat(delta).sum(0)}
+        return delta @ w_x.T, _cast_like(grads, self)
 
 
 @dataclass
@@ -332,3 +425,237 @@ class LSTM:
             state = self.step(x[..., t, :], state, False)  # checked once, above
             outputs[..., t, :] = state[0]
         return outputs, state
+
+    def backward(
+        self,
+        x: ArrayLike,
+        outputs: ArrayLike,
+        grad_outputs: ArrayLike,
+        h0: ArrayLike | None = None,
+        c0: ArrayLike | None = None,
+        check: bool = True,
+    ) -> tuple[Array, dict[str, Array]]:
+        r"""Backpropagation through time: gradients of a loss $L$ from $\partial L / \partial h_t$ at every $t$.
+
+        The gates are recomputed from ``x`` and ``outputs`` (all positions in one product, since
+        every $h_{t-1}$ is known), the cell states by their recursion. Then, walking back from
+        $t = n$ with $\bar h_t = \partial L/\partial h_t$ and $\bar c_t = \partial L/\partial c_t$
+        (both carried from $t + 1$, zero after the end):
+
+        $$\bar h_t = \frac{\partial L}{\partial h_t} + \bar z_{t+1} W_h^\top, \qquad
+          \bar c_t = \bar h_t \odot o_t \odot (1 - \tanh^2 c_t) + \bar c_{t+1} \odot f_{t+1}$$
+
+        $$\bar z^i_t = \bar c_t \odot g_t \odot i_t (1 - i_t), \quad
+          \bar z^f_t = \bar c_t \odot c_{t-1} \odot f_t (1 - f_t), \quad
+          \bar z^g_t = \bar c_t \odot i_t \odot (1 - g_t^2), \quad
+          \bar z^o_t = \bar h_t \odot \tanh c_t \odot o_t (1 - o_t)$$
+
+        and, with $\bar z_t = [\bar z^i_t, \bar z^f_t, \bar z^g_t, \bar z^o_t]$ as for the RNN,
+        $\partial L/\partial W_x = \sum_t x_t^\top \bar z_t$,
+        $\partial L/\partial W_h = \sum_t h_{t-1}^\top \bar z_t$,
+        $\partial L/\partial b = \sum_t \bar z_t$, $\partial L/\partial x_t = \bar z_t W_x^\top$.
+        The term $\bar c_{t+1} \odot f_{t+1}$ is the conveyor belt: from one cell state to the
+        previous the gradient is only multiplied by the forget gate.
+
+        Parameters
+        ----------
+        x, outputs, grad_outputs, h0
+            As for [`RNN.backward`][llmarch.RNN.backward].
+        c0 : numpy.ndarray, shape (..., d_hidden), optional
+            The initial cell state of the forward pass; zeros by default.
+        check : bool
+            ``False`` skips the argument checks, for a caller that made them.
+
+        Returns
+        -------
+        grad_x : numpy.ndarray, shape (..., n, d_in)
+        grads : dict
+            ``{"w_x", "w_h", "b"}``, shaped as the weights.
+        """
+        if check:
+            x, outputs, grad_outputs, (h0, c0) = _check_backward(self, x, outputs, grad_outputs, h0=h0, c0=c0)
+        dt, hidden = x.dtype, self.d_hidden
+        w_x, w_h = self.w_x.astype(dt, copy=False), self.w_h.astype(dt, copy=False)
+        h_prev = np.concatenate([_initial(h0, outputs), outputs[..., :-1, :]], axis=-2)
+        z = _time_major(x @ w_x + h_prev @ w_h + self.b.astype(dt))  # (n, ..., 4H), time first
+        i, f = _sigmoid(z[..., :hidden]), _sigmoid(z[..., hidden : 2 * hidden])
+        g, o = np.tanh(z[..., 2 * hidden : 3 * hidden]), _sigmoid(z[..., 3 * hidden :])
+        c = np.empty_like(i)
+        c_t = _time_major(_initial(c0, outputs))[0]
+        c_prev = np.empty_like(c)
+        for t in range(len(c)):  # the cell states, as in the forward pass
+            c_prev[t], c[t] = c_t, f[t] * c_t + i[t] * g[t]
+            c_t = c[t]
+        tanh_c = np.tanh(c)
+        # What each gate passes back per unit of grad_c (i, f, g) or grad_h (o), for every t at once:
+        through_c = np.stack([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g**2)], axis=-2)
+        through_o, h_to_c = tanh_c * o * (1.0 - o), o * (1.0 - tanh_c**2)
+        upstream = _time_major(grad_outputs)
+        grad_z = np.empty((*c.shape[:-1], 4, hidden), dtype=dt)
+        carry_h, carry_c = np.zeros_like(c_t), np.zeros_like(c_t)
+        for t in range(len(c) - 1, -1, -1):  # backward in time
+            grad_h = upstream[t] + carry_h
+            grad_c = grad_h * h_to_c[t] + carry_c
+            grad_z[t, ..., :3, :] = grad_c[..., None, :] * through_c[t]
+            grad_z[t, ..., 3, :] = grad_h * through_o[t]
+            carry_h, carry_c = grad_z[t].reshape(*c_t.shape[:-1], 4 * hidden) @ w_h.T, grad_c * f[t]
+        grad_z = np.moveaxis(grad_z.reshape(*c.shape[:-1], 4 * hidden), 0, -2)
+        grads = {"w_x": _flat(x).T @ _flat(grad_z), "w_h": _flat(h_prev).T @ _flat(grad_z), "b": _flat(grad_z).sum(0)}
+        return grad_z @ w_x.T, _cast_like(grads, self)
+
+
+@dataclass
+class RecurrentLM:
+    r"""A recurrent language model: token embedding, an [`RNN`][llmarch.RNN] or [`LSTM`][llmarch.LSTM], a linear output.
+
+    $$e_t = E[\,y_t\,], \qquad h_t = \text{layer}(e_t, h_{t-1}), \qquad z_t = h_t W_\text{out} + b_\text{out}$$
+
+    The scores $z_t$ at position $t$ judge the next token (a language model) or, read at the
+    last position only, the class of the whole sequence.
+
+    Attributes
+    ----------
+    wte : numpy.ndarray, shape (vocab_size, d_model)
+        Token embedding $E$.
+    rnn : RNN or LSTM
+        The recurrent layer, ``d_model`` in, ``d_hidden`` out.
+    w_out : numpy.ndarray, shape (d_hidden, vocab_size)
+        Output weights.
+    b_out : numpy.ndarray, shape (vocab_size,)
+        Output bias.
+    """
+
+    wte: Array
+    rnn: RNN | LSTM
+    w_out: Array
+    b_out: Array
+
+    def __post_init__(self) -> None:
+        self.wte = as_float_array("wte", self.wte, ndim=2, layout="(vocab_size, d_model)")
+        self.w_out = as_float_array("w_out", self.w_out, ndim=2, layout="(d_hidden, vocab_size)")
+        self.b_out = as_float_array("b_out", self.b_out, ndim=1, layout="(vocab_size,)")
+        vocab_size, d_model = self.wte.shape
+        if not isinstance(self.rnn, RNN | LSTM):
+            raise TypeError(f"rnn must be an RNN or LSTM; got {type(self.rnn).__name__}")
+        if self.rnn.d_in != d_model:
+            raise ValueError(f"rnn: d_in must be d_model = {d_model} (the width of wte); got {self.rnn.d_in}")
+        if self.w_out.shape != (self.rnn.d_hidden, vocab_size):
+            raise ValueError(
+                f"w_out must have shape (d_hidden, vocab_size) = {(self.rnn.d_hidden, vocab_size)}; "
+                f"got {self.w_out.shape}"
+            )
+        if self.b_out.shape != (vocab_size,):
+            raise ValueError(f"b_out must have shape (vocab_size,) = ({vocab_size},); got {self.b_out.shape}")
+
+    @classmethod
+    def init(
+        cls,
+        kind: str,
+        vocab_size: int,
+        d_model: int,
+        d_hidden: int,
+        rng: np.random.Generator | None = None,
+        *,
+        dtype: type[np.floating[Any]] = np.float32,
+    ) -> RecurrentLM:
+        r"""PyTorch's default initialisation: $E \sim \mathcal{N}(0, 1)$, the rest $\mathcal{U}(\pm 1/\sqrt{H})$.
+
+        ``kind`` is ``"rnn"`` or ``"lstm"``.
+        """
+        if kind not in ("rnn", "lstm"):
+            raise ValueError(f"kind must be 'rnn' or 'lstm'; got {kind!r}")
+        vocab_size = check_size("vocab_size", vocab_size, minimum=1)
+        rng = np.random.default_rng() if rng is None else rng
+        layer = (RNN if kind == "rnn" else LSTM).init(d_model, d_hidden, rng, dtype=dtype)
+        bound = 1.0 / np.sqrt(d_hidden)
+        return cls(
+            rng.standard_normal((vocab_size, d_model)).astype(dtype),
+            layer,
+            _uniform(rng, (d_hidden, vocab_size), bound, dtype),
+            _uniform(rng, (vocab_size,), bound, dtype),
+        )
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids $V$."""
+        return int(self.wte.shape[0])
+
+    def parameters(self) -> dict[str, Array]:
+        """Every weight by name: ``wte``, ``rnn.w_x``, ``rnn.w_h``, ``rnn.b``, ``w_out``, ``b_out`` (not copies)."""
+        return {
+            "wte": self.wte,
+            "rnn.w_x": self.rnn.w_x,
+            "rnn.w_h": self.rnn.w_h,
+            "rnn.b": self.rnn.b,
+            "w_out": self.w_out,
+            "b_out": self.b_out,
+        }
+
+    @classmethod
+    def from_parameters(cls, params: dict[str, ArrayLike]) -> RecurrentLM:
+        """The model with these weights (the names of [`parameters`][llmarch.RecurrentLM.parameters]).
+
+        The layer is an LSTM when ``rnn.w_h`` has shape ``(H, 4 H)``, an RNN when ``(H, H)``.
+        """
+        expected = {"wte", "rnn.w_x", "rnn.w_h", "rnn.b", "w_out", "b_out"}
+        if set(params) != expected:
+            missing, extra = sorted(expected - set(params)), sorted(set(params) - expected)
+            raise KeyError(f"params must have the keys {sorted(expected)}; missing {missing}, unexpected {extra}")
+        w_h = np.asarray(params["rnn.w_h"])
+        layer_cls = LSTM if w_h.ndim == 2 and w_h.shape[1] == 4 * w_h.shape[0] else RNN
+        layer = layer_cls(params["rnn.w_x"], w_h, params["rnn.b"])
+        return cls(params["wte"], layer, params["w_out"], params["b_out"])
+
+    def _check(self, tokens: ArrayLike, targets: ArrayLike | None = None) -> tuple[NDArray[np.int64], Any]:
+        ids = check_token_ids("tokens", tokens, self.vocab_size)
+        if ids.ndim < 1 or ids.shape[-1] < 1:
+            raise ValueError(f"tokens must have shape (..., n) with n >= 1; got shape {ids.shape}")
+        if targets is None:
+            return ids, None
+        labels = check_token_ids("targets", targets, self.vocab_size)
+        if labels.shape not in (ids.shape, ids.shape[:-1]):
+            raise ValueError(
+                f"targets must have the shape of tokens {ids.shape} (a next-token loss at every position) "
+                f"or {ids.shape[:-1]} (one class per sequence, read at its last position); got shape {labels.shape}"
+            )
+        return ids, labels
+
+    def logits(self, tokens: ArrayLike) -> Array:
+        """Scores $z_t$ after every prefix: ``tokens (..., n)`` -> ``(..., n, vocab_size)``."""
+        ids, _ = self._check(tokens)
+        outputs, _ = self.rnn(self.wte[ids])
+        return outputs @ self.w_out + self.b_out
+
+    def loss_and_grads(self, tokens: ArrayLike, targets: ArrayLike) -> tuple[float, dict[str, Array]]:
+        r"""Mean cross-entropy and its gradient for every weight (named as in ``parameters()``).
+
+        ``targets`` of the shape of ``tokens`` ``(..., n)`` give a next-token loss at every
+        position; of shape ``(...)`` (one per sequence), a classification loss on the scores at
+        the last position. Backward, layer by layer (with $\bar a = \partial L/\partial a$):
+
+        $$\bar W_\text{out} = \sum_t h_t^\top \bar z_t, \quad \bar b_\text{out} = \sum_t \bar z_t, \quad
+          \bar h_t = \bar z_t W_\text{out}^\top, \quad
+          \bar E_v = \sum_{t:\, y_t = v} \bar e_t$$
+
+        with $\bar z$ from [`cross_entropy`][llmarch.training.cross_entropy], $\bar e_t$ from
+        the layer's backward pass through time, and the embedding's gradient a scatter-add:
+        row $v$ of $E$ collects the gradient of every position that looked it up.
+        """
+        ids, labels = self._check(tokens, targets)
+        x = self.wte[ids]
+        outputs, _ = self.rnn(x)
+        every_position = labels.shape == ids.shape
+        hidden = outputs if every_position else outputs[..., -1, :]
+        loss, grad_z = cross_entropy(hidden @ self.w_out + self.b_out, labels)
+        grad_hidden = grad_z @ self.w_out.T
+        if every_position:
+            grad_outputs = grad_hidden
+        else:
+            grad_outputs = np.zeros_like(outputs)
+            grad_outputs[..., -1, :] = grad_hidden
+        grad_x, grad_rnn = self.rnn.backward(x, outputs, grad_outputs, check=False)
+        grad_wte = np.zeros_like(self.wte)
+        np.add.at(grad_wte, ids.reshape(-1), _flat(grad_x))
+        grads = {"wte": grad_wte, **{f"rnn.{k}": g for k, g in grad_rnn.items()}}
+        grads |= {"w_out": _flat(hidden).T @ _flat(grad_z), "b_out": _flat(grad_z).sum(0)}
+        return loss, grads

@@ -36,10 +36,7 @@ def _check_stream(x: ArrayLike, sublayer: Any, norm: Any) -> Array:
                 f"{name} must be a callable mapping (..., d_model) to the same shape (a function or a layer); "
                 f"got {type(function).__name__} {function!r}"
             )
-    x = as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
-    if not np.isfinite(x).all():
-        raise ValueError("x must be finite; it holds NaN or infinity")
-    return x
+    return as_float_array("x", x, min_ndim=1, layout="(..., d_model)")
 
 
 def _same_shape(name: str, got: Any, shape: tuple[int, ...]) -> Array:

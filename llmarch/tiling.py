@@ -115,7 +115,7 @@ def tiled_attention(
     instead of the $O(n_q n_k)$ of plain attention. Under ``causal=True`` each query block
     visits the keys only up to its last query, so about half the tiles are never computed.
     """
-    q, k, v, batch = check_qkv(q, k, v)
+    q, k, v, batch = check_qkv(q, k, v, finite=False)  # NaN in a tile skipped whole is never read
     if q.shape[-1] == 0:
         raise ValueError(f"q and k: d_k must be at least 1 (scores are divided by sqrt(d_k)); got q of shape {q.shape}")
     if not isinstance(causal, (bool, np.bool_)):

@@ -462,7 +462,7 @@ def test_attention_needs_a_key_width() -> None:
 
 def test_kv_cache_append_checks_what_it_is_given() -> None:
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=r"v must hold a value for every key"):
+    with pytest.raises(ValueError, match=r"k and v must hold the same tokens"):
         KVCache().append(rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 3, 4)))
     with pytest.raises(ValueError, match=r"k must have at least 2 dimension"):
         KVCache().append(rng.standard_normal(4), rng.standard_normal(4))
@@ -479,9 +479,9 @@ def test_kv_cache_append_checks_what_it_is_given() -> None:
 @pytest.mark.parametrize(
     ("logits", "kwargs", "match"),
     [
-        ([np.nan, 0.0], {}, "logits must be finite or -inf"),
-        ([np.nan, 0.0], {"temperature": 1.0}, "logits must be finite or -inf"),
-        ([np.inf, 0.0], {}, "logits must be finite or -inf"),
+        ([np.nan, 0.0], {}, r"logits must be finite \(or -inf\)"),
+        ([np.nan, 0.0], {"temperature": 1.0}, r"logits must be finite \(or -inf\)"),
+        ([np.inf, 0.0], {}, r"logits must be finite \(or -inf\)"),
         ([-np.inf, -np.inf], {"temperature": 1.0}, "every score is -inf"),
         ([0.0, 1.0], {"rng": "seed"}, "rng must be a numpy.random.Generator"),
     ],

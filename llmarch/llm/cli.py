@@ -34,6 +34,7 @@ from llmarch.llm.connector import (
 from llmarch.llm.errors import ConfigurationError, LLMError, SitePromptError
 from llmarch.llm.recordings import RecordingStore, first_line, request_key
 from llmarch.llm.site_prompts import SitePrompt, collect
+from llmarch.trainer import add_train_command
 
 
 def _find_snippets(given: Path | None) -> Path:
@@ -246,6 +247,7 @@ def parser() -> argparse.ArgumentParser:
     check_files = sub.add_parser("verify", help="check every file, and that it matches the site's prompts one to one")
     check_files.add_argument("--snippets", type=Path, help=snippets_help)
     check_files.set_defaults(run=cmd_recordings_verify)
+    add_train_command(commands)  # llmarch train NAME: defined in llmarch/trainer.py
     return top
 
 
