@@ -95,7 +95,7 @@ def test_each_seed_prompt_is_on_its_page_with_its_box():
         section = text[text.index("## Asking a model") :]
         include = section.index(f'--8<-- "{snippet}"')
         assert section.index(f"<!-- llm-answer: {snippet} -->") > include
-        assert "print(connector.get_completion(prompt))" in (ROOT / "snippets" / snippet).read_text()
+        assert "connector.get_completion(prompt)" in (ROOT / "snippets" / snippet).read_text()
 
 
 # ---------------------------------------------------------------- a real MkDocs build with the plugin
