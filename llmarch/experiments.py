@@ -62,6 +62,7 @@ def shakespeare_data() -> tuple[CharTokenizer, NDArray[np.int64], NDArray[np.int
         "source": corpus.SOURCE,
         "tokenizer": "characters (llmarch.CharTokenizer of the whole corpus)",
         "vocab_size": v,
+        "vocabulary": "".join(tokenizer.chars),
         "split": f"first {corpus.TRAIN_FRACTION:.0%} of the characters train, the rest validate",
         "train_tokens": len(train),
         "val_tokens": len(val),
@@ -165,6 +166,7 @@ def recall_experiment(
     """An experiment on a recall ``task``: one answer per sequence, read at its last position."""
     data = {
         "name": f"{type(task).__name__} (llmarch.recall)",
+        "task": type(task).__name__,
         **asdict(task),  # type: ignore[call-overload]
         "vocab_size": task.vocab_size,
         "distances": f"log-uniform from {task.min_distance} to {task.max_distance}",
