@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from llmarch.experiments import MARKER, experiment
+from llmarch import Decoder
+from llmarch.experiments import LOOKUP, MARKER, experiment, shakespeare_gpt_config
 from llmarch.llm.cli import main
 from llmarch.recurrent import RecurrentLM
 from llmarch.trained import available, load
@@ -30,6 +31,20 @@ def test_a_recall_model_loads_with_its_task_and_record(short_run):
     tokens, _, _ = trained.task.sample(np.random.default_rng(0), 3)
     assert trained.model.logits(tokens).shape == (3, MARKER.length, MARKER.vocab_size)
     assert available(short_run) == ["marker-rnn"]
+
+
+@pytest.mark.parametrize("name", ["shakespeare-gpt", "lookup-transformer"])
+def test_a_decoder_loads_with_its_config_and_tokenizer_or_task(name, tmp_path):
+    train(with_budget(experiment(name), 1), run_dir=tmp_path, out_dir=tmp_path, progress=False, evaluate=False)
+    trained = load(name, tmp_path)
+    assert isinstance(trained.model, Decoder)
+    if name == "shakespeare-gpt":
+        assert trained.model.config == shakespeare_gpt_config() and trained.task is None
+        text = trained.tokenizer.decode(trained.model.generate(trained.tokenizer.encode("ROMEO:"), 5))
+        assert text.startswith("ROMEO:") and len(text) == 11
+    else:
+        assert trained.task == LOOKUP and trained.tokenizer is None
+        assert trained.model.config.vocab_size == LOOKUP.vocab_size
 
 
 def test_the_folder_can_come_from_the_environment(short_run, monkeypatch):
