@@ -13,7 +13,7 @@ export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 
 help:
 	@echo "make serve     set up, build and serve the site at http://127.0.0.1:8000"
 	@echo "make test      set up and run every check (lint, tests, snippets, strict build)"
-	@echo "make test-reference  check llmarch.Decoder (GPT-2, Llama, Mistral, Qwen3) against Hugging Face transformers (installs CPU torch)"
+	@echo "make test-reference  check llmarch.Decoder (GPT-2, Llama, Mistral, Qwen3, Mixtral, Qwen3-MoE, DeepSeek-V3) against Hugging Face transformers (installs CPU torch)"
 	@echo "make bench     run the benchmarks (installs CPU torch) and write llmarch/data/benchmarks.json"
 	@echo "make bench-site  build time with and without execution, and the weight of every page"
 	@echo "make site      strict build into site/"

@@ -10,8 +10,10 @@ from llmarch.convolution import Conv1D
 from llmarch.decoder import Decoder, DecoderBlock, decoder_mask, parameter_shapes
 from llmarch.embedding import CharTokenizer, TokenEmbedding
 from llmarch.gpt import GPT
+from llmarch.latent_attention import LatentAttention, LatentCache
 from llmarch.layers import FeedForward, LayerNorm, RMSNorm, SwiGLU, gelu, gelu_tanh, relu, silu
 from llmarch.masks import causal_mask, padding_mask
+from llmarch.moe import MixtureOfExperts, Router, Routing
 from llmarch.positional import (
     LearnedPositionalEmbedding,
     rotary_embedding,
@@ -43,11 +45,16 @@ __all__ = [
     "FeedForward",
     "GPTConfig",
     "KVCache",
+    "LatentAttention",
+    "LatentCache",
     "LayerNorm",
     "LearnedPositionalEmbedding",
+    "MixtureOfExperts",
     "MultiHeadAttention",
     "RMSNorm",
     "RopeScaling",
+    "Router",
+    "Routing",
     "SlidingWindowAttention",
     "SwiGLU",
     "Tape",

@@ -8,7 +8,16 @@ matrix per projection. A row of a family's table says which Hugging Face tensor 
 which of our parameters (see [`parameter_shapes`][llmarch.parameter_shapes]), joined
 along the last axis, and whether it is stored transposed. Loading, saving and the shape
 checks all read the same table; a row whose parameters a config lacks (biases, QK-norm,
-an untied output layer) is simply not part of that model.
+an untied output layer, an expert in a dense layer) is simply not part of that model.
+
+Mixtures of experts are stored two ways. The installed ``transformers`` (5.x) keeps each
+layer's experts as one stacked tensor (``experts.gate_up_proj`` of shape
+``(n_experts, 2 d_ff_expert, d_model)``), and released checkpoint files keep one tensor per
+expert (``experts.{j}.gate_proj.weight``, Mixtral's ``block_sparse_moe.experts.{j}.w1.weight``);
+transformers converts the second into the first when it loads a file. A family's table
+therefore has rows that *stack* a parameter of every expert (``{j}`` in our paths only), and
+a second table, ``released``, with the per-expert names (``{j}`` in both), which
+[`from_hf_state_dict`][llmarch.checkpoint.from_hf_state_dict] accepts as well.
 """
 
 from __future__ import annotations
@@ -39,12 +48,15 @@ class Tensor:
     Attributes
     ----------
     hf : str
-        The Hugging Face name, without the model prefix; ``{i}`` stands for the layer.
+        The Hugging Face name, without the model prefix; ``{i}`` stands for the layer and
+        ``{j}`` for an expert.
     ours : tuple of str
         Our parameter paths, relative to block ``i`` when ``hf`` has ``{i}``; several are
-        concatenated along their last axis into the one tensor.
+        concatenated along their last axis into the one tensor. A ``{j}`` in our paths but
+        not in ``hf`` stacks that parameter of every expert ``j`` along a new first axis.
     transpose : bool
-        The tensor is stored transposed (``nn.Linear``'s ``(out, in)``).
+        The tensor is stored transposed (``nn.Linear``'s ``(out, in)``; for a stack, each
+        expert's matrix is).
     """
 
     hf: str
@@ -62,15 +74,20 @@ class Family:
         What the ``...ForCausalLM`` / ``...LMHeadModel`` class puts before every name but
         ``lm_head.weight`` (``"transformer."``, ``"model."``).
     tensors : tuple of Tensor
-        Every tensor a model of the family can have.
+        Every tensor a model of the family can have, as the installed ``transformers``'
+        ``state_dict()`` names them (and [`to_hf_state_dict`][llmarch.checkpoint.to_hf_state_dict] writes).
     ignored : str
         A regular expression of buffers that hold no weights (causal masks, rotary tables
         of older checkpoints).
+    released : tuple of Tensor
+        The same tensors as released checkpoint files name them, where these differ (one
+        tensor per expert); empty when they do not.
     """
 
     prefix: str
     tensors: tuple[Tensor, ...]
     ignored: str = r"$^"
+    released: tuple[Tensor, ...] = ()
 
 
 def _linear(hf: str, ours: str) -> Tensor:
@@ -120,7 +137,84 @@ _LLAMA = Family(
     ignored=r"(layers\.\d+\.self_attn\.)?rotary_emb\.inv_freq",
 )
 
-FAMILIES: dict[str, Family] = {"gpt2": _GPT2, "llama": _LLAMA, "mistral": _LLAMA, "qwen3": _LLAMA}
+# The attention, norms, embedding and output of the Llama layout, without its feed-forward rows.
+_LLAMA_ATTENTION = tuple(t for t in _LLAMA.tensors if ".mlp." not in t.hf)
+_DENSE_MLP = tuple(t for t in _LLAMA.tensors if ".mlp." in t.hf)
+_ROUTER = _linear("layers.{i}.mlp.gate.weight", "mlp.router.weight")
+
+
+def _stacked_experts(hf: str) -> tuple[Tensor, ...]:
+    """transformers 5's experts: gate and up of every expert in one tensor, down in another, under ``hf``."""
+    return (
+        Tensor(f"{hf}.gate_up_proj", ("mlp.experts.{j}.w_gate", "mlp.experts.{j}.w_up"), transpose=True),
+        Tensor(f"{hf}.down_proj", ("mlp.experts.{j}.w_down",), transpose=True),
+    )
+
+
+def _expert_files(hf: str, names: tuple[str, str, str]) -> tuple[Tensor, ...]:
+    """Released files' experts: one tensor per expert and matrix, ``{hf}.{j}.{name}.weight``."""
+    ours = ("w_gate", "w_up", "w_down")
+    pairs = zip(names, ours, strict=True)
+    return tuple(_linear(f"{hf}.{{j}}.{name}.weight", f"mlp.experts.{{j}}.{w}") for name, w in pairs)
+
+
+_MIXTRAL = Family(
+    prefix="model.",
+    tensors=(*_LLAMA_ATTENTION, _ROUTER, *_stacked_experts("layers.{i}.mlp.experts")),
+    ignored=_LLAMA.ignored,
+    released=(
+        *_LLAMA_ATTENTION,
+        _linear("layers.{i}.block_sparse_moe.gate.weight", "mlp.router.weight"),
+        *_expert_files("layers.{i}.block_sparse_moe.experts", ("w1", "w3", "w2")),
+    ),
+)
+
+# Qwen3-MoE and DeepSeek-V3 name their experts alike; DeepSeek adds the router bias, shared
+# experts, and its own latent attention (kv_a_proj_with_mqa holds W^DKV and W^KR).
+_MOE_FEED_FORWARD = (
+    *_DENSE_MLP,  # the dense layers (mlp_only_layers, first_k_dense_replace)
+    _ROUTER,
+    Tensor("layers.{i}.mlp.gate.e_score_correction_bias", ("mlp.router.bias",)),
+    *(_linear(f"layers.{{i}}.mlp.shared_experts.{x}_proj.weight", f"mlp.shared.w_{x}") for x in ("gate", "up", "down")),
+)
+_PER_EXPERT = _expert_files("layers.{i}.mlp.experts", ("gate_proj", "up_proj", "down_proj"))
+_QWEN3_MOE = Family(
+    prefix="model.",
+    tensors=(*_LLAMA_ATTENTION, *_MOE_FEED_FORWARD, *_stacked_experts("layers.{i}.mlp.experts")),
+    ignored=_LLAMA.ignored,
+    released=(*_LLAMA_ATTENTION, *_MOE_FEED_FORWARD, *_PER_EXPERT),
+)
+_LATENT_ATTENTION = (
+    Tensor("embed_tokens.weight", ("wte.weight",)),
+    Tensor("layers.{i}.input_layernorm.weight", ("ln_1.gamma",)),
+    _linear("layers.{i}.self_attn.q_proj.weight", "attn.w_q"),
+    _linear("layers.{i}.self_attn.q_a_proj.weight", "attn.w_dq"),
+    Tensor("layers.{i}.self_attn.q_a_layernorm.weight", ("attn.q_latent_norm.gamma",)),
+    _linear("layers.{i}.self_attn.q_b_proj.weight", "attn.w_uq"),
+    Tensor("layers.{i}.self_attn.kv_a_proj_with_mqa.weight", ("attn.w_dkv", "attn.w_kr"), transpose=True),
+    Tensor("layers.{i}.self_attn.kv_a_layernorm.weight", ("attn.kv_latent_norm.gamma",)),
+    _linear("layers.{i}.self_attn.kv_b_proj.weight", "attn.w_ukv"),
+    _linear("layers.{i}.self_attn.o_proj.weight", "attn.w_o"),
+    Tensor("layers.{i}.post_attention_layernorm.weight", ("ln_2.gamma",)),
+    Tensor("norm.weight", ("ln_f.gamma",)),
+    Tensor("lm_head.weight", ("lm_head",)),
+)
+_DEEPSEEK_V3 = Family(
+    prefix="model.",
+    tensors=(*_LATENT_ATTENTION, *_MOE_FEED_FORWARD, *_stacked_experts("layers.{i}.mlp.experts")),
+    ignored=_LLAMA.ignored,
+    released=(*_LATENT_ATTENTION, *_MOE_FEED_FORWARD, *_PER_EXPERT),
+)
+
+FAMILIES: dict[str, Family] = {
+    "gpt2": _GPT2,
+    "llama": _LLAMA,
+    "mistral": _LLAMA,
+    "qwen3": _LLAMA,
+    "mixtral": _MIXTRAL,
+    "qwen3_moe": _QWEN3_MOE,
+    "deepseek_v3": _DEEPSEEK_V3,
+}
 """The table of each Hugging Face family the [`Decoder`][llmarch.Decoder] loads and saves."""
 
 _LM_HEAD = "lm_head.weight"
@@ -134,42 +228,72 @@ def _family(config: DecoderConfig) -> Family:
     return FAMILIES[config.family]
 
 
-def _rows(config: DecoderConfig) -> list[tuple[str, list[str], bool]]:
-    """The tensors of a model with ``config``: (Hugging Face name, our paths, transposed), in table order."""
-    shapes = parameter_shapes(config)
+@dataclass(frozen=True)
+class _Row:
+    """One tensor of a model: its Hugging Face name, our paths (per expert for a stack), transposed or not."""
+
+    name: str
+    ours: list[list[str]]  # one list of paths; for a stack, one list per expert
+    transpose: bool
+    stacked: bool
+
+
+def _rows(config: DecoderConfig, table: tuple[Tensor, ...] | None = None) -> list[_Row]:
+    """The tensors of a model with ``config``, in table order (``table``: the family's own by default)."""
+    shapes = parameter_shapes(config, buffers=True)
+    experts = range(config.n_experts or 0)
     rows = []
-    for tensor in _family(config).tensors:
+    for tensor in _family(config).tensors if table is None else table:
+        stacked = "{j}" in "".join(tensor.ours) and "{j}" not in tensor.hf
         for i in range(config.n_layers) if "{i}" in tensor.hf else [None]:
-            ours = [path if i is None else f"blocks.{i}.{path}" for path in tensor.ours]
-            if all(path in shapes for path in ours):
-                rows.append((tensor.hf.format(i=i), ours, tensor.transpose))
+            for j in experts if "{j}" in tensor.hf else [None]:
+                groups = [
+                    [path.format(j=e) if i is None else f"blocks.{i}.{path.format(j=e)}" for path in tensor.ours]
+                    for e in (experts if stacked else [j])
+                ]
+                if groups and all(path in shapes for group in groups for path in group):
+                    rows.append(_Row(tensor.hf.format(i=i, j=j), groups, tensor.transpose, stacked))
     return rows
 
 
+def _shape(row: _Row, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...]:
+    *lead, _ = shapes[row.ours[0][0]]
+    matrix = (*lead, sum(shapes[path][-1] for path in row.ours[0]))
+    matrix = matrix[::-1] if row.transpose else matrix
+    return (len(row.ours), *matrix) if row.stacked else matrix
+
+
 def hf_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
-    """Every tensor of the Hugging Face checkpoint of ``config`` (without prefix) and its shape."""
-    shapes = parameter_shapes(config)
-    result = {}
-    for name, ours, transpose in _rows(config):
-        *lead, _ = shapes[ours[0]]
-        shape = (*lead, sum(shapes[path][-1] for path in ours))
-        result[name] = shape[::-1] if transpose else shape
-    return result
+    """Every tensor of the Hugging Face checkpoint of ``config`` (without prefix) and its shape.
+
+    The names of the installed ``transformers``' ``state_dict()``, stacked experts included;
+    buffers (DeepSeek-V3's ``e_score_correction_bias``) are tensors of the checkpoint too.
+    """
+    shapes = parameter_shapes(config, buffers=True)
+    return {row.name: _shape(row, shapes) for row in _rows(config)}
 
 
-def to_hf_state_dict(params: Mapping[str, Array], config: DecoderConfig, prefix: bool = False) -> dict[str, Array]:
+def to_hf_state_dict(
+    params: Mapping[str, Array], config: DecoderConfig, prefix: bool = False, *, released: bool = False
+) -> dict[str, Array]:
     """Our parameters (keyed as [`parameter_shapes`][llmarch.parameter_shapes]) under Hugging Face names.
 
     ``prefix=False`` gives the base model's names, plus ``lm_head.weight`` when the output
     layer is untied; ``prefix=True`` gives the causal-LM class's names (the family prefix
     before each name) and always ``lm_head.weight`` (the embedding itself when tied).
+    ``released=True`` names the experts one by one, as released checkpoint files do
+    (``Family.released``), instead of the installed ``transformers``' stacked tensors.
     """
     family = _family(config)
     state: dict[str, Array] = {}
-    for name, ours, transpose in _rows(config):
-        arrays = [params[path] for path in ours]
-        tensor = arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=-1)
-        state[name] = np.ascontiguousarray(tensor.T) if transpose else tensor
+    for row in _rows(config, family.released if released and family.released else None):
+        matrices = []
+        for group in row.ours:
+            arrays = [params[path] for path in group]
+            tensor = arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=-1)
+            matrices.append(np.swapaxes(tensor, -1, -2) if row.transpose else tensor)
+        tensor = np.stack(matrices) if row.stacked else matrices[0]
+        state[row.name] = np.ascontiguousarray(tensor) if row.transpose or row.stacked else tensor
     if not prefix:
         return state
     out = {(name if name == _LM_HEAD else family.prefix + name): tensor for name, tensor in state.items()}
@@ -180,7 +304,7 @@ def to_hf_state_dict(params: Mapping[str, Array], config: DecoderConfig, prefix:
 
 def _guess_family(names: list[str]) -> str:
     for family, table in FAMILIES.items():
-        known = {t.hf.replace("{i}", "0") for t in table.tensors}
+        known = {t.hf.replace("{i}", "0").replace("{j}", "0") for t in (*table.tensors, *table.released)}
         if any(re.sub(r"\.\d+\.", ".0.", name) in known for name in names):
             return family
     return "unknown"
@@ -194,8 +318,10 @@ def from_hf_state_dict(state: Mapping[str, ArrayLike], config: DecoderConfig) ->
     state : mapping of str to array_like
         The tensors as NumPy arrays (or anything ``numpy.asarray`` accepts, such as CPU
         torch tensors), with or without the family prefix (``transformer.`` for GPT-2,
-        ``model.`` for Llama, Mistral and Qwen3). Buffers without weights are ignored; a
-        tied ``lm_head.weight``, if present, must equal the embedding.
+        ``model.`` for the others). Buffers without weights are ignored; a tied
+        ``lm_head.weight``, if present, must equal the embedding. Experts may come stacked
+        (the installed ``transformers``' ``state_dict()``) or one tensor per expert (released
+        files, ``Family.released``), not mixed.
     config : DecoderConfig
         The checkpoint's shape and family.
 
@@ -216,7 +342,12 @@ def from_hf_state_dict(state: Mapping[str, ArrayLike], config: DecoderConfig) ->
     if not isinstance(state, Mapping):
         raise TypeError(f"state must be a mapping of tensor names to arrays; got {type(state).__name__}")
     tensors = {(k[len(family.prefix) :] if k.startswith(family.prefix) else k): v for k, v in state.items()}
-    expected = hf_shapes(config)
+    table = family.tensors
+    if family.released and any(_named_in(name, family.released, family.tensors) for name in tensors):
+        table = family.released  # a released file's per-expert names
+    shapes = parameter_shapes(config, buffers=True)
+    rows = _rows(config, table)
+    expected = {row.name: _shape(row, shapes) for row in rows}
     allowed = set(expected) | ({_LM_HEAD} if config.tie_embeddings else set())
     unknown = sorted(k for k in tensors if k not in allowed and not re.fullmatch(family.ignored, k))
     if unknown:
@@ -234,20 +365,27 @@ def from_hf_state_dict(state: Mapping[str, ArrayLike], config: DecoderConfig) ->
             raise ValueError(f"state[{name!r}] must have shape {shape} for this config; got {array.shape}")
         arrays[name] = array
     dtype = np.float32 if all(a.dtype == np.float32 for a in arrays.values()) else np.float64
-    shapes = parameter_shapes(config)
     params: dict[str, Array] = {}
-    for name, ours, transpose in _rows(config):
-        tensor = arrays[name].astype(dtype, copy=False)
-        tensor = tensor.T if transpose else tensor
-        cuts = np.cumsum([shapes[path][-1] for path in ours])[:-1]
-        for path, part in zip(ours, np.split(tensor, cuts, axis=-1), strict=True):
-            params[path] = np.ascontiguousarray(part)
+    for row in rows:
+        tensor = arrays[row.name].astype(dtype, copy=False)
+        for group, matrix in zip(row.ours, tensor if row.stacked else [tensor], strict=True):
+            matrix = np.swapaxes(matrix, -1, -2) if row.transpose else matrix
+            cuts = np.cumsum([shapes[path][-1] for path in group])[:-1]
+            for path, part in zip(group, np.split(matrix, cuts, axis=-1), strict=True):
+                params[path] = np.ascontiguousarray(part)
     if config.tie_embeddings and _LM_HEAD in tensors:
         if not np.array_equal(np.asarray(tensors[_LM_HEAD]), params["wte.weight"]):
             raise ValueError(
                 f"state[{_LM_HEAD!r}] must equal the token embedding: this config ties its output layer to it"
             )
     return params
+
+
+def _named_in(name: str, table: tuple[Tensor, ...], other: tuple[Tensor, ...]) -> bool:
+    """Whether ``name`` has the pattern of a row of ``table`` that ``other`` does not have."""
+    generic = re.sub(r"\.\d+(?=\.)", ".0", name)
+    own = {t.hf.replace("{i}", "0").replace("{j}", "0") for t in table}
+    return generic in own - {t.hf.replace("{i}", "0").replace("{j}", "0") for t in other}
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:

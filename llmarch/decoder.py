@@ -1,4 +1,4 @@
-r"""The decoder-only transformer, assembled from a config: GPT-2, Llama, Mistral, Qwen3.
+r"""The decoder-only transformer, assembled from a config: from GPT-2 to Mixtral and DeepSeek-V3.
 
 Every one of these models is the same stack. Tokens are looked up in an embedding table,
 pass through $L$ pre-norm blocks of causal self-attention and feed-forward, and a final
@@ -13,7 +13,9 @@ What the [`DecoderConfig`][llmarch.DecoderConfig] chooses is which norm (LayerNo
 RMSNorm), which feed-forward (a GELU MLP or SwiGLU), how positions enter (a learned table
 $P$, or a rotation of the queries and keys inside every attention layer), how many
 key/value heads attention has, whether the queries and keys are normalised, how far back a
-query may look, and whether $W_\text{out}$ is the embedding $E$ itself.
+query may look, and whether $W_\text{out}$ is the embedding $E$ itself; and, for the models
+that scale without paying for it, whether the feed-forward is a mixture of experts and the
+attention multi-head latent attention.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from llmarch._validate import as_float_array, as_generator, check_number, check_
 from llmarch.attention import KVCache, MultiHeadAttention
 from llmarch.config import DecoderConfig
 from llmarch.embedding import TokenEmbedding, check_token_ids, embedding_backward
+from llmarch.latent_attention import LATENT_NORM_EPS, LatentAttention, LatentCache
 from llmarch.layers import FeedForward, LayerNorm, RMSNorm, SwiGLU
+from llmarch.moe import MixtureOfExperts, Router
 from llmarch.positional import LearnedPositionalEmbedding, rotary_angles, rotary_frequencies
 from llmarch.sampling import _sample, check_temperature
 from llmarch.tape import Tape, recorded
@@ -41,6 +45,9 @@ __all__ = ["Decoder", "DecoderBlock", "decoder_mask", "parameter_shapes"]
 
 Array = NDArray[np.floating[Any]]
 Norm = LayerNorm | RMSNorm
+Attention = MultiHeadAttention | LatentAttention
+FeedForwardNetwork = FeedForward | SwiGLU | MixtureOfExperts
+Cache = KVCache | LatentCache
 
 
 def decoder_mask(
@@ -89,25 +96,26 @@ class DecoderBlock:
     ----------
     ln_1 : LayerNorm or RMSNorm
         The norm before attention (GPT-2's ``ln_1``, Llama's ``input_layernorm``).
-    attn : MultiHeadAttention
-        Causal self-attention, grouped-query when it has fewer key/value heads.
+    attn : MultiHeadAttention or LatentAttention
+        Causal self-attention, grouped-query when it has fewer key/value heads; latent
+        attention in DeepSeek-V3.
     ln_2 : LayerNorm or RMSNorm
         The norm before the feed-forward (``ln_2``, ``post_attention_layernorm``).
-    mlp : FeedForward or SwiGLU
-        The feed-forward network.
+    mlp : FeedForward, SwiGLU or MixtureOfExperts
+        The feed-forward network: dense, or a mixture of experts.
     """
 
     ln_1: Norm
-    attn: MultiHeadAttention
+    attn: Attention
     ln_2: Norm
-    mlp: FeedForward | SwiGLU
+    mlp: FeedForwardNetwork
 
     def __call__(
         self,
         x: ArrayLike,
         mask: ArrayLike | None = None,
         rope: tuple[Array, Array] | None = None,
-        cache: KVCache | None = None,
+        cache: Cache | None = None,
     ) -> Array:
         """Apply the block to ``x`` of shape ``(..., n, d_model)``; returns the same shape.
 
@@ -150,13 +158,17 @@ class DecoderBlock:
         return grad_x, grads
 
 
-def parameter_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
+def parameter_shapes(config: DecoderConfig, *, buffers: bool = False) -> dict[str, tuple[int, ...]]:
     """Every parameter of a [`Decoder`][llmarch.Decoder] with ``config``, by its attribute path, and its shape.
 
     The one description of the model's weights: [`Decoder.init`][llmarch.Decoder.init]
     draws them, the checkpoint tables map them to Hugging Face names, and
     [`count_parameters`][llmarch.count_parameters] adds them up. Paths read like attribute
-    access: ``"blocks.0.attn.w_q"`` is ``model.blocks[0].attn.w_q``.
+    access: ``"blocks.0.attn.w_q"`` is ``model.blocks[0].attn.w_q``, and
+    ``"blocks.3.mlp.experts.7.w_up"`` is ``model.blocks[3].mlp.experts[7].w_up``.
+
+    ``buffers=True`` adds the arrays a model loads and uses but does not train or count:
+    DeepSeek-V3's router bias ``blocks.{i}.mlp.router.bias``.
     """
     if not isinstance(config, DecoderConfig):
         raise TypeError(f"config must be a DecoderConfig; got {type(config).__name__}")
@@ -172,15 +184,20 @@ def parameter_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
     for i in range(c.n_layers):
         p = f"blocks.{i}."
         shapes |= norm(p + "ln_1")
-        shapes |= {p + "attn.w_q": (d, q_width), p + "attn.w_k": (d, kv_width), p + "attn.w_v": (d, kv_width)}
-        shapes[p + "attn.w_o"] = (q_width, d)
+        if c.kv_lora_rank is not None:
+            shapes |= _latent_attention_shapes(c, p + "attn.")
+        else:
+            shapes |= {p + "attn.w_q": (d, q_width), p + "attn.w_k": (d, kv_width), p + "attn.w_v": (d, kv_width)}
+            shapes[p + "attn.w_o"] = (q_width, d)
         if c.attention_bias:
             shapes |= {p + "attn.b_q": (q_width,), p + "attn.b_k": (kv_width,), p + "attn.b_v": (kv_width,)}
             shapes[p + "attn.b_o"] = (d,)
         if c.qk_norm:
             shapes |= {p + "attn.q_norm.gamma": (c.d_head,), p + "attn.k_norm.gamma": (c.d_head,)}
         shapes |= norm(p + "ln_2")
-        if c.feed_forward == "mlp":
+        if c.is_moe_layer(i):
+            shapes |= _expert_shapes(c, p + "mlp.", buffers)
+        elif c.feed_forward == "mlp":
             shapes |= {p + "mlp.w1": (d, c.d_ff), p + "mlp.w2": (c.d_ff, d)}
             if c.mlp_bias:
                 shapes |= {p + "mlp.b1": (c.d_ff,), p + "mlp.b2": (d,)}
@@ -194,8 +211,42 @@ def parameter_shapes(config: DecoderConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-# The two projections that write into the residual stream: GPT-2 scales their init by 1/sqrt(2L).
-_RESIDUAL_PROJECTIONS = ("attn.w_o", "mlp.w2", "mlp.w_down")
+def _latent_attention_shapes(c: DecoderConfig, p: str) -> dict[str, tuple[int, ...]]:
+    """The weights of a [`LatentAttention`][llmarch.LatentAttention] layer, under prefix ``p``."""
+    assert c.kv_lora_rank is not None and c.qk_rope_head_dim is not None and c.v_head_dim is not None
+    d, h, qk = c.d_model, c.n_heads, int(c.d_head)
+    if c.q_lora_rank is None:
+        shapes = {p + "w_q": (d, h * qk)}
+    else:
+        shapes = {p + "w_dq": (d, c.q_lora_rank), p + "q_latent_norm.gamma": (c.q_lora_rank,)}
+        shapes[p + "w_uq"] = (c.q_lora_rank, h * qk)
+    return shapes | {
+        p + "w_dkv": (d, c.kv_lora_rank),
+        p + "w_kr": (d, c.qk_rope_head_dim),
+        p + "kv_latent_norm.gamma": (c.kv_lora_rank,),
+        p + "w_ukv": (c.kv_lora_rank, h * (qk - c.qk_rope_head_dim + c.v_head_dim)),
+        p + "w_o": (h * c.v_head_dim, d),
+    }
+
+
+def _expert_shapes(c: DecoderConfig, p: str, buffers: bool) -> dict[str, tuple[int, ...]]:
+    """The weights of a [`MixtureOfExperts`][llmarch.MixtureOfExperts] layer, under prefix ``p``."""
+    assert c.n_experts is not None and c.d_ff_expert is not None
+    d, f = c.d_model, int(c.d_ff_expert)
+    shapes: dict[str, tuple[int, ...]] = {p + "router.weight": (d, c.n_experts)}
+    if buffers and c.router_bias:
+        shapes[p + "router.bias"] = (c.n_experts,)
+    for j in range(c.n_experts):
+        e = f"{p}experts.{j}."
+        shapes |= {e + "w_gate": (d, f), e + "w_up": (d, f), e + "w_down": (f, d)}
+    if c.n_shared_experts:
+        s = c.n_shared_experts * f
+        shapes |= {p + "shared.w_gate": (d, s), p + "shared.w_up": (d, s), p + "shared.w_down": (s, d)}
+    return shapes
+
+
+# The projections that write into the residual stream: GPT-2 scales their init by 1/sqrt(2L).
+_RESIDUAL_PROJECTIONS = ("attn.w_o", "mlp.w2", ".w_down")  # .w_down: dense, routed and shared experts
 
 
 def _resolve(model: Any, path: str) -> Any:
@@ -212,7 +263,9 @@ class Decoder:
     $$x_0 = E[\text{ids}]\;(+\,P[\text{positions}]), \qquad x_{l+1} = \mathrm{Block}_l(x_l), \qquad
     \text{logits} = \mathrm{Norm}_f(x_L)\, W_\text{out}^\top$$
 
-    One class for GPT-2, Llama 3, Mistral and Qwen3: the config says which parts each has.
+    One class for GPT-2, Llama 3, Mistral and Qwen3, and for Mixtral, Qwen3-MoE and DeepSeek-V3,
+    whose blocks hold a [`MixtureOfExperts`][llmarch.MixtureOfExperts] or
+    [`LatentAttention`][llmarch.LatentAttention]: the config says which parts each has.
     Build one with random weights ([`init`][llmarch.Decoder.init]) or from a Hugging Face
     checkpoint ([`from_hf_state_dict`][llmarch.Decoder.from_hf_state_dict],
     [`from_safetensors`][llmarch.Decoder.from_safetensors]). Computation happens in the
@@ -263,38 +316,59 @@ class Decoder:
             raise ValueError(
                 f"lm_head must be {'None' if c.tie_embeddings else 'an array'} with tie_embeddings = {c.tie_embeddings}"
             )
-        norm, mlp = (
-            (LayerNorm if c.norm == "layernorm" else RMSNorm),
-            (FeedForward if c.feed_forward == "mlp" else SwiGLU),
-        )
+        norm = LayerNorm if c.norm == "layernorm" else RMSNorm
+        dense: type = FeedForward if c.feed_forward == "mlp" else SwiGLU
+        attention: type = MultiHeadAttention if c.kv_lora_rank is None else LatentAttention
         parts = [("ln_f", self.ln_f, norm)]
         for i, block in enumerate(self.blocks):
+            mlp = MixtureOfExperts if c.is_moe_layer(i) else dense
             parts += [(f"blocks.{i}.ln_1", block.ln_1, norm), (f"blocks.{i}.ln_2", block.ln_2, norm)]
-            parts += [(f"blocks.{i}.mlp", block.mlp, mlp), (f"blocks.{i}.attn", block.attn, MultiHeadAttention)]
+            parts += [(f"blocks.{i}.mlp", block.mlp, mlp), (f"blocks.{i}.attn", block.attn, attention)]
         for path, part, kind in parts:
             if not isinstance(part, kind):
                 raise TypeError(f"{path} must be a {kind.__name__} for this config; got {type(part).__name__}")
-        expected = parameter_shapes(c)
+        expected = parameter_shapes(c, buffers=True)
         for path, shape in expected.items():
             got = np.shape(_resolve(self, path))
             if got != shape:
                 raise ValueError(f"{path} must have shape {shape} for this config; got {got}")
         for i, block in enumerate(self.blocks):
             a, m = block.attn, block.mlp
-            if (a.n_heads, a.n_kv_heads) != (c.n_heads, c.n_kv_heads):
-                raise ValueError(f"blocks.{i}.attn must have n_heads = {c.n_heads} and n_kv_heads = {c.n_kv_heads}")
-            mlp_biases = (m.b1, m.b2) if isinstance(m, FeedForward) else (m.b_gate, m.b_up, m.b_down)
-            has = {
-                "attention_bias": any(b is not None for b in (a.b_q, a.b_k, a.b_v, a.b_o)),
-                "qk_norm": a.q_norm is not None or a.k_norm is not None,
-                "mlp_bias": any(b is not None for b in mlp_biases),
-            }
+            if isinstance(m, MixtureOfExperts):
+                self._check_router(i, m.router)
+            networks = m.experts + ([m.shared] if m.shared else []) if isinstance(m, MixtureOfExperts) else [m]
+            mlp_biases = [b for n in networks for b in ((n.b1, n.b2) if isinstance(n, FeedForward) else
+                          (n.b_gate, n.b_up, n.b_down))]  # fmt: skip
+            has = {"mlp_bias": any(b is not None for b in mlp_biases)}
+            if isinstance(a, LatentAttention):
+                if a.n_heads != c.n_heads:
+                    raise ValueError(f"blocks.{i}.attn must have n_heads = {c.n_heads}")
+            else:
+                if (a.n_heads, a.n_kv_heads) != (c.n_heads, c.n_kv_heads):
+                    raise ValueError(f"blocks.{i}.attn must have n_heads = {c.n_heads} and n_kv_heads = {c.n_kv_heads}")
+                has["attention_bias"] = any(b is not None for b in (a.b_q, a.b_k, a.b_v, a.b_o))
+                has["qk_norm"] = a.q_norm is not None or a.k_norm is not None
             for name, present in has.items():
                 if present and not getattr(c, name):  # a missing part was caught by the shapes above
                     raise ValueError(f"blocks.{i}: the config has {name} = False, but the block has those parameters")
         self._rope_frequencies = (
-            rotary_frequencies(c.d_head, c.rope_theta, c.rope_scaling) if c.positions == "rotary" else None
+            rotary_frequencies(c.rope_dim, c.rope_theta, c.rope_scaling) if c.positions == "rotary" else None
         )
+
+    def _check_router(self, i: int, router: Router) -> None:
+        c = self.config
+        settings = {
+            "n_experts_per_token": (router.n_experts_per_token, c.n_experts_per_token),
+            "router_scoring": (router.scoring, c.router_scoring),
+            "router_normalize": (router.normalize, c.router_normalize),
+            "router_bias": (router.bias is not None, c.router_bias),
+            "routed_scale": (router.scale, c.routed_scale),
+            "n_expert_groups": (router.n_groups, c.n_expert_groups),
+            "n_groups_per_token": (router.n_groups_per_token, c.n_groups_per_token),
+        }
+        for name, (got, expected) in settings.items():
+            if got != expected:
+                raise ValueError(f"blocks.{i}.mlp.router must route with {name} = {expected!r}; got {got!r}")
 
     # -- building one ---------------------------------------------------------------------------
 
@@ -320,7 +394,7 @@ class Decoder:
         rng = as_generator("rng", rng)
         std = check_number("std", std, minimum=0.0)
         params: dict[str, Array] = {}
-        for path, shape in parameter_shapes(config).items():
+        for path, shape in parameter_shapes(config, buffers=True).items():
             leaf = path.rsplit(".", 1)[-1]
             if leaf == "gamma":
                 params[path] = np.ones(shape, dtype=dtype)
@@ -343,10 +417,10 @@ class Decoder:
         if not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping of parameter paths to arrays; got {type(params).__name__}")
         c, p = config, dict(params)
-        missing = [path for path in parameter_shapes(c) if path not in p]
+        missing = [path for path in parameter_shapes(c, buffers=True) if path not in p]
         if missing:
             raise ValueError(f"params is missing {missing[0]!r} ({len(missing)} missing in all)")
-        for path, shape in parameter_shapes(c).items():
+        for path, shape in parameter_shapes(c, buffers=True).items():
             p[path] = as_float_array(f"params[{path!r}]", p[path])
             if p[path].shape != shape:
                 raise ValueError(f"params[{path!r}] must have shape {shape} for this config; got {p[path].shape}")
@@ -356,25 +430,46 @@ class Decoder:
                 return LayerNorm(p[f"{path}.gamma"], p[f"{path}.beta"], c.norm_eps)
             return RMSNorm(p[f"{path}.gamma"], c.norm_eps)
 
+        def swiglu(path: str) -> SwiGLU:
+            return SwiGLU(
+                *(p[f"{path}.{w}"] for w in ("w_gate", "w_up", "w_down")),
+                *(p.get(f"{path}.{w}") for w in ("b_gate", "b_up", "b_down")),
+            )
+
         blocks = []
         for i in range(c.n_layers):
             b = f"blocks.{i}."
-            qk = [RMSNorm(p[b + f"attn.{x}_norm.gamma"], c.norm_eps) for x in "qk"] if c.qk_norm else [None, None]
-            weights = [p[b + f"attn.w_{x}"] for x in "qkvo"]
-            biases = [p.get(b + f"attn.b_{x}") for x in "qkvo"]
-            attn = MultiHeadAttention(
-                *weights, *biases, n_heads=c.n_heads, n_kv_heads=c.n_kv_heads, q_norm=qk[0], k_norm=qk[1]
-            )
-            mlp: FeedForward | SwiGLU
-            if c.feed_forward == "mlp":
+            attn: Attention
+            if c.kv_lora_rank is not None:
+                attn = _latent_attention(c, p, b + "attn.")
+            else:
+                qk = [RMSNorm(p[b + f"attn.{x}_norm.gamma"], c.norm_eps) for x in "qk"] if c.qk_norm else [None, None]
+                weights = [p[b + f"attn.w_{x}"] for x in "qkvo"]
+                biases = [p.get(b + f"attn.b_{x}") for x in "qkvo"]
+                attn = MultiHeadAttention(
+                    *weights, *biases, n_heads=c.n_heads, n_kv_heads=c.n_kv_heads, q_norm=qk[0], k_norm=qk[1]
+                )
+            mlp: FeedForwardNetwork
+            if c.is_moe_layer(i):
+                assert c.n_experts is not None and c.n_experts_per_token is not None
+                router = Router(
+                    p[b + "mlp.router.weight"],
+                    c.n_experts_per_token,
+                    scoring=c.router_scoring,
+                    normalize=c.router_normalize,
+                    bias=p[b + "mlp.router.bias"] if c.router_bias else None,
+                    n_groups=c.n_expert_groups,
+                    n_groups_per_token=c.n_groups_per_token,
+                    scale=c.routed_scale,
+                )
+                experts = [swiglu(f"{b}mlp.experts.{j}") for j in range(c.n_experts)]
+                mlp = MixtureOfExperts(router, experts, swiglu(b + "mlp.shared") if c.n_shared_experts else None)
+            elif c.feed_forward == "mlp":
                 mlp = FeedForward(
                     p[b + "mlp.w1"], p.get(b + "mlp.b1"), p[b + "mlp.w2"], p.get(b + "mlp.b2"), c.activation
                 )
             else:
-                mlp = SwiGLU(
-                    *(p[b + f"mlp.{w}"] for w in ("w_gate", "w_up", "w_down")),
-                    *(p.get(b + f"mlp.{w}") for w in ("b_gate", "b_up", "b_down")),
-                )
+                mlp = swiglu(b + "mlp")
             blocks.append(DecoderBlock(norm(b + "ln_1"), attn, norm(b + "ln_2"), mlp))
         wpe = LearnedPositionalEmbedding(p["wpe.weight"]) if c.positions == "learned" else None
         lm_head = None if c.tie_embeddings else np.asarray(p["lm_head"])
@@ -384,6 +479,11 @@ class Decoder:
         """Every weight, keyed by its attribute path (the arrays themselves, not copies)."""
         return {path: _resolve(self, path) for path in parameter_shapes(self.config)}
 
+    def buffers(self) -> dict[str, Array]:
+        """The arrays the model loads and uses but does not train: DeepSeek-V3's router bias (often none)."""
+        shapes = parameter_shapes(self.config, buffers=True)
+        return {path: _resolve(self, path) for path in shapes.keys() - parameter_shapes(self.config).keys()}
+
     # -- Hugging Face checkpoints (llmarch.checkpoint holds the tables of names) ------------------
 
     @classmethod
@@ -391,7 +491,8 @@ class Decoder:
         """Build a model from the tensors of a Hugging Face checkpoint of ``config``'s family.
 
         See [`llmarch.checkpoint.from_hf_state_dict`][llmarch.checkpoint.from_hf_state_dict]:
-        GPT-2, Llama, Mistral and Qwen3 names and layouts, with or without the
+        GPT-2, Llama, Mistral, Qwen3, Mixtral, Qwen3-MoE and DeepSeek-V3 names and layouts (experts
+        stacked or one by one), with or without the
         ``transformer.`` / ``model.`` prefix; a missing, extra or misshapen tensor is an
         error naming it, and nothing partial is returned.
         """
@@ -417,7 +518,7 @@ class Decoder:
         """
         from llmarch.checkpoint import to_hf_state_dict
 
-        return to_hf_state_dict(self.parameters(), self.config, prefix=prefix)
+        return to_hf_state_dict({**self.parameters(), **self.buffers()}, self.config, prefix=prefix)
 
     # -- running it -----------------------------------------------------------------------------
 
@@ -426,8 +527,11 @@ class Decoder:
         """$W_\\text{out}$, shape ``(vocab_size, d_model)``: ``lm_head``, or the token embedding when tied."""
         return self.wte.weight if self.lm_head is None else self.lm_head
 
-    def new_caches(self) -> list[KVCache]:
-        """One empty [`KVCache`][llmarch.KVCache] per block, windowed like the model's attention."""
+    def new_caches(self) -> list[Cache]:
+        """One empty cache per block: a [`KVCache`][llmarch.KVCache], windowed like the model's attention,
+        or a [`LatentCache`][llmarch.LatentCache] with latent attention."""
+        if self.config.kv_lora_rank is not None:
+            return [LatentCache() for _ in self.blocks]
         return [KVCache(window=self.config.sliding_window) for _ in self.blocks]
 
     def _check_tokens(self, tokens: ArrayLike, start: int = 0) -> NDArray[np.int64]:
@@ -441,7 +545,7 @@ class Decoder:
             )
         return ids
 
-    def hidden_states(self, tokens: ArrayLike, caches: list[KVCache] | None = None) -> Array:
+    def hidden_states(self, tokens: ArrayLike, caches: list[Cache] | None = None) -> Array:
         """The final, normalised hidden state of every token: ``(n, d_model)`` or ``(batch, n, d_model)``.
 
         With ``caches`` (one [`KVCache`][llmarch.KVCache] per block, for example from
@@ -449,17 +553,18 @@ class Decoder:
         they are placed after the tokens already cached.
         """
         if caches is not None:
+            kind = KVCache if self.config.kv_lora_rank is None else LatentCache
             if not isinstance(caches, (list, tuple)):
-                raise TypeError(f"caches must be a list of one KVCache per block; got {type(caches).__name__}")
-            if len(caches) != len(self.blocks) or not all(isinstance(cache, KVCache) for cache in caches):
-                raise ValueError(f"caches must be a list of one KVCache per block ({len(self.blocks)})")
+                raise TypeError(f"caches must be a list of one {kind.__name__} per block; got {type(caches).__name__}")
+            if len(caches) != len(self.blocks) or not all(isinstance(cache, kind) for cache in caches):
+                raise ValueError(f"caches must be a list of one {kind.__name__} per block ({len(self.blocks)})")
             if any(cache.window not in (None, self.config.sliding_window) for cache in caches):
                 raise ValueError(f"caches must have window None or sliding_window = {self.config.sliding_window}")
         start = 0 if caches is None else caches[0].length
         ids = self._check_tokens(tokens, start)
         return self._hidden_states(ids, caches)
 
-    def _hidden_states(self, ids: NDArray[np.int64], caches: list[KVCache] | None) -> Array:
+    def _hidden_states(self, ids: NDArray[np.int64], caches: list[Cache] | None) -> Array:
         """[`hidden_states`][llmarch.Decoder.hidden_states] for checked token ids."""
         n = ids.shape[-1]
         start = 0 if caches is None else caches[0].length
@@ -470,6 +575,9 @@ class Decoder:
         if self.wpe is not None:
             x = x + self.wpe.weight[positions]
         rope = None if self._rope_frequencies is None else rotary_angles(positions, self._rope_frequencies, x.dtype)
+        if rope is not None and self.config.rope_scaling is not None and self.config.rope_scaling.attention_factor != 1:
+            factor = x.dtype.type(self.config.rope_scaling.attention_factor)  # YaRN's sharpening
+            rope = (rope[0] * factor, rope[1] * factor)
         for i, block in enumerate(self.blocks):
             x = block(x, mask, rope, None if caches is None else caches[i])
         return self.ln_f(x)
@@ -515,8 +623,16 @@ class Decoder:
         ------
         ValueError
             If a token or target is outside the vocabulary, the sequences are longer than
-            ``n_positions``, or ``targets`` has neither of the two shapes.
+            ``n_positions``, or ``targets`` has neither of the two shapes; or the model has a
+            mixture of experts or latent attention (no backward pass here for those).
         """
+        c = self.config
+        if c.n_experts is not None or c.kv_lora_rank is not None:
+            part = "a mixture of experts" if c.n_experts is not None else "latent attention"
+            raise ValueError(
+                f"config: loss_and_grads has backward passes for dense feed-forward networks and multi-head or "
+                f"grouped-query attention; this model has {part}"
+            )
         ids = self._check_tokens(tokens)
         if ids.size == 0:
             raise ValueError(f"tokens must hold at least one sequence of at least one token; got shape {ids.shape}")
@@ -646,3 +762,24 @@ class Decoder:
             sequence[t] = _sample(last, temperature, top_k, rng)
             new = sequence[t : t + 1]
         return sequence
+
+
+def _latent_attention(c: DecoderConfig, p: Mapping[str, ArrayLike], prefix: str) -> LatentAttention:
+    """The [`LatentAttention`][llmarch.LatentAttention] layer at ``prefix``, from arrays keyed by path."""
+    assert c.qk_rope_head_dim is not None and c.d_head is not None
+    compressed = c.q_lora_rank is not None
+    scale = (1 / math.sqrt(c.d_head)) * (1.0 if c.rope_scaling is None else c.rope_scaling.softmax_factor)
+    return LatentAttention(
+        w_dq=p[prefix + "w_dq"] if compressed else None,
+        q_latent_norm=RMSNorm(p[prefix + "q_latent_norm.gamma"], LATENT_NORM_EPS) if compressed else None,
+        w_uq=p[prefix + "w_uq"] if compressed else None,
+        w_q=None if compressed else p[prefix + "w_q"],
+        w_dkv=p[prefix + "w_dkv"],
+        w_kr=p[prefix + "w_kr"],
+        kv_latent_norm=RMSNorm(p[prefix + "kv_latent_norm.gamma"], LATENT_NORM_EPS),
+        w_ukv=p[prefix + "w_ukv"],
+        w_o=p[prefix + "w_o"],
+        n_heads=c.n_heads,
+        qk_rope_head_dim=c.qk_rope_head_dim,
+        scale=scale,
+    )

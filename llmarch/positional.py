@@ -7,6 +7,7 @@ inside) the token embeddings so that order matters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -158,8 +159,8 @@ def rotary_frequencies(d: int, base: float = 10000.0, scaling: RopeScaling | Non
 
     Pair $i = 0, \dots, d/2 - 1$ of a head of width $d$ turns by $p\,\theta_i$ radians at
     position $p$: pair 0 once a token, the last pair about $\text{base}$ times slower.
-    With ``scaling`` (Llama 3.1), the slow rates are divided by its factor and the middle
-    ones blended, as [`RopeScaling`][llmarch.RopeScaling] describes.
+    With ``scaling`` (Llama 3.1, or YaRN for DeepSeek-V3), the slow rates are divided by its
+    factor and the middle ones blended, as [`RopeScaling`][llmarch.RopeScaling] describes.
 
     Parameters
     ----------
@@ -168,7 +169,7 @@ def rotary_frequencies(d: int, base: float = 10000.0, scaling: RopeScaling | Non
     base : float, default 10000.0
         Llama 3 uses 500000, Qwen3 1000000.
     scaling : RopeScaling, optional
-        Llama 3.1's long-context rescaling.
+        Llama 3.1's or YaRN's long-context rescaling.
 
     Returns
     -------
@@ -185,6 +186,8 @@ def rotary_frequencies(d: int, base: float = 10000.0, scaling: RopeScaling | Non
         return theta
     if not isinstance(scaling, RopeScaling):
         raise TypeError(f"scaling must be a RopeScaling or None; got {type(scaling).__name__}")
+    if scaling.kind == "yarn":
+        return _yarn_frequencies(theta, d, base, scaling)
     wavelength = 2 * np.pi / theta
     context, low, high = scaling.original_n_positions, scaling.low_freq_factor, scaling.high_freq_factor
     smooth = (context / wavelength - low) / (high - low)
@@ -192,6 +195,19 @@ def rotary_frequencies(d: int, base: float = 10000.0, scaling: RopeScaling | Non
     return np.where(
         wavelength < context / high, theta, np.where(wavelength > context / low, theta / scaling.factor, blended)
     )
+
+
+def _yarn_frequencies(theta: NDArray[np.float64], d: int, base: float, scaling: RopeScaling) -> NDArray[np.float64]:
+    """YaRN's blend of $\theta_i$ and $\theta_i / \text{factor}$ (see [`RopeScaling`][llmarch.RopeScaling])."""
+
+    def pair(rotations: float) -> float:  # the pair that turns `rotations` times over the original context
+        return d * math.log(scaling.original_n_positions / (rotations * 2 * math.pi)) / (2 * math.log(base))
+
+    low = max(math.floor(pair(scaling.beta_fast)), 0)
+    high = min(math.ceil(pair(scaling.beta_slow)), d - 1)
+    high = high + 0.001 if high == low else high  # a ramp of one step, as YaRN's reference code has it
+    ramp = np.clip((np.arange(d // 2, dtype=np.float64) - low) / (high - low), 0.0, 1.0)
+    return (1 - ramp) * theta + ramp * theta / scaling.factor
 
 
 def rotary_angles(

@@ -36,7 +36,7 @@ def _part(path: str) -> str:
     return next(part for part, marker in _PARTS if marker in path)
 
 
-def parameter_breakdown(config: DecoderConfig) -> dict[str, int]:
+def parameter_breakdown(config: DecoderConfig, *, active: bool = False) -> dict[str, int]:
     r"""Parameters of a decoder-only model, by part.
 
     With $V$ = ``vocab_size``, $d$ = ``d_model``, $L$ = ``n_layers``, $h$ and $h_{kv}$
@@ -50,7 +50,13 @@ def parameter_breakdown(config: DecoderConfig) -> dict[str, int]:
 
     with $k = 2$ for the GELU MLP and $k = 3$ for SwiGLU; biases, norms ($d$ or $2d$ each,
     $2L + 1$ of them) and GPT-2's learned positions ($n_\text{ctx} d$) add the rest. QK-norm
-    is counted with attention.
+    is counted with attention. A mixture-of-experts layer's router, routed and shared experts
+    are counted with the feed-forward; its router bias (DeepSeek-V3) is a buffer, not a
+    parameter, and is not counted.
+
+    ``active=True`` counts what one token uses: every parameter but the routed experts it
+    does not go to, so a mixture-of-experts layer counts its router, its shared experts and
+    ``n_experts_per_token`` of its routed experts.
 
     Returns
     -------
@@ -59,20 +65,41 @@ def parameter_breakdown(config: DecoderConfig) -> dict[str, int]:
         ``norms`` and ``output`` (0 when tied to the embedding).
     """
     parts = dict.fromkeys(("token_embedding", "position_embedding", "attention", "feed_forward", "norms", "output"), 0)
+    if not isinstance(active, bool):
+        raise TypeError(f"active must be True or False; got {active!r}")
     for path, shape in parameter_shapes(config).items():
+        if active and _unused_expert(path, config):
+            continue
         parts[_part(path)] += math.prod(shape)
     return parts
 
 
-def count_parameters(config: DecoderConfig) -> int:
-    """Exact number of parameters of a decoder-only model with ``config``.
+def _unused_expert(path: str, config: DecoderConfig) -> bool:
+    """Whether ``path`` belongs to a routed expert beyond the ``n_experts_per_token`` one token uses.
+
+    All experts of a layer have the same size, so which $k$ a token uses does not matter.
+    """
+    marker = ".mlp.experts."
+    if marker not in path or config.n_experts_per_token is None:
+        return False
+    return int(path.split(marker, 1)[1].split(".", 1)[0]) >= config.n_experts_per_token
+
+
+def count_parameters(config: DecoderConfig, *, active: bool = False) -> int:
+    """Exact number of parameters of a decoder-only model with ``config``; with ``active``, those one token uses.
 
     Equals ``sum(p.numel() for p in model.parameters())`` of the Hugging Face model built
     from [`to_hf_config()`][llmarch.DecoderConfig.to_hf_config] (the reference tests check
     every preset): 124,439,808 for ``GPTConfig.preset("gpt2")``, whose output layer is
-    the token embedding (tied), counted once.
+    the token embedding (tied), counted once. Buffers (DeepSeek-V3's router bias) are not
+    parameters, and the multi-token-prediction module of DeepSeek-V3's released checkpoint is
+    not part of the model.
+
+    ``active=True`` leaves out the routed experts a token does not go to (see
+    [`parameter_breakdown`][llmarch.parameter_breakdown]): Mixtral 8x7B has 46.7B parameters
+    and uses 12.9B per token. For a dense model it is the total.
     """
-    return sum(parameter_breakdown(config).values())
+    return sum(parameter_breakdown(config, active=active).values())
 
 
 def kv_cache_bytes(config: DecoderConfig, n_tokens: int, dtype: Any = np.float32) -> int:
@@ -85,6 +112,11 @@ def kv_cache_bytes(config: DecoderConfig, n_tokens: int, dtype: Any = np.float32
     where $w$ is the sliding window ($\infty$ without one): a windowed model, like
     Mistral's rolling buffer and [`KVCache`][llmarch.KVCache], keeps only the last $w$
     tokens. Grouped-query attention shrinks it by $h / h_{kv}$ against multi-head attention.
+
+    Latent attention ([`LatentCache`][llmarch.LatentCache]) keeps the latent and the shared
+    rotary key instead, $d_c + d^R_h$ numbers per token and layer (DeepSeek-V2's definition):
+
+    $$L \cdot (\text{kv\_lora\_rank} + \text{qk\_rope\_head\_dim}) \cdot n \cdot \text{bytes per number}$$
 
     Parameters
     ----------
@@ -102,6 +134,8 @@ def kv_cache_bytes(config: DecoderConfig, n_tokens: int, dtype: Any = np.float32
     except TypeError:
         raise TypeError(f"dtype must be a NumPy dtype such as np.float16; got {dtype!r}") from None
     kept = n_tokens if config.sliding_window is None else min(n_tokens, config.sliding_window)
+    if config.kv_lora_rank is not None and config.qk_rope_head_dim is not None:
+        return config.n_layers * (config.kv_lora_rank + config.qk_rope_head_dim) * kept * itemsize
     return 2 * config.n_layers * config.n_kv_heads * config.d_head * kept * itemsize
 
 

@@ -261,3 +261,12 @@ def test_cross_attention_has_no_backward_here():
         y = mha(np.ones((3, 4)), context=np.ones((5, 4)))
     with pytest.raises(ValueError, match="cross-attention"):
         mha.backward(np.ones_like(y), tape)
+
+
+def test_experts_and_latent_attention_say_they_have_no_backward_pass():
+    from test_moe import TINY as MOE
+
+    for name in ("mixtral", "deepseek_v3"):
+        m = Decoder.init(MOE[name], 0)
+        with pytest.raises(ValueError, match="mixture of experts"):
+            m.loss_and_grads([1, 2], [2, 3])

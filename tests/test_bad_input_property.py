@@ -85,6 +85,13 @@ def _decoder() -> Any:
     return llmarch.Decoder.init(TINY_DECODER, _rng())
 
 
+def _latent_attention() -> Any:  # DeepSeek's attention on width 8: 2 heads, latent 4, rotary part 2
+    w = {"w_dq": _randn(8, 6), "w_uq": _randn(6, 2 * 6), "w_dkv": _randn(8, 4), "w_kr": _randn(8, 2)}
+    w |= {"w_ukv": _randn(4, 2 * (4 + 4)), "w_o": _randn(2 * 4, 8)}
+    norms = {"q_latent_norm": llmarch.RMSNorm.init(6), "kv_latent_norm": llmarch.RMSNorm.init(4)}
+    return llmarch.LatentAttention(**w, **norms, n_heads=2, qk_rope_head_dim=2)
+
+
 def _safetensors_file(model: Callable[[], Any] = _gpt, name: str = "gpt") -> Path:
     path = _SCRATCH / f"{name}.safetensors"
     if not path.exists():
@@ -158,6 +165,10 @@ VALUES: dict[str, Callable[[], Any]] = {
     "forget_bias": lambda: 1.0,
     "base": lambda: 10000.0,
     "factor": lambda: 8.0,
+    "layer": lambda: 0,
+    "n_experts": lambda: 4,
+    "n_experts_per_token": lambda: 2,
+    "n_shared_experts": lambda: 1,
     # flags, names, types
     "causal": lambda: False,
     "use_cache": lambda: True,
@@ -212,6 +223,9 @@ OVERRIDES: dict[str, dict[str, Callable[[], Any]]] = {
     "tiled_attention": {"block_size": lambda: 2},
     "MultiHeadAttention.attend": {"context": lambda: None},  # with the cache: self-attention
     "MultiHeadAttention.__call__": {"context": lambda: None},
+    "LatentAttention.attend": {"cache": llmarch.LatentCache},
+    "LatentAttention.__call__": {"cache": llmarch.LatentCache},
+    "LatentAttention.forward": {"cache": llmarch.LatentCache},
 }
 
 # Layers with a backward pass: one instance each, called once on VALUES["x"] while a Tape recorded,
@@ -246,6 +260,9 @@ INSTANCES: dict[str, Callable[[], Any]] = {
     "Transformer": lambda: llmarch.Transformer.init(TINY_TRANSFORMER, _rng()),
     "TransformerConfig": lambda: TINY_TRANSFORMER,
     "KVCache": lambda: llmarch.KVCache(),
+    "LatentCache": lambda: llmarch.LatentCache(),
+    "LatentAttention": _latent_attention,
+    "Router": lambda: llmarch.Router(_randn(8, 4), 2),
     "CharTokenizer": lambda: llmarch.CharTokenizer.from_text("hello world"),
     "SlidingWindowAttention": lambda: llmarch.SlidingWindowAttention(llmarch.MultiHeadAttention.init(8, 2, _rng()), 2),
     "LLMConnector": lambda: llmarch.llm.LLMConnector(mode="replay", recordings=PACKAGE_RECORDINGS),
@@ -259,6 +276,7 @@ INSTANCES: dict[str, Callable[[], Any]] = {
 EXCLUDED: dict[str, str] = {
     "llm.CheckReport": "the record LLMConnector.check() returns; its fields are not arguments a user passes",
     "llm.Completion": "the record LLMConnector.complete() returns; its fields are not arguments a user passes",
+    "Routing": "the record Router returns; its fields are not arguments a user passes",
 }
 
 # ---------------------------------------------------------------- what fails today, and whose it is

@@ -44,9 +44,15 @@ def tiny(name: str, **changes: object) -> DecoderConfig:
     """A small model of preset ``name``'s family, made as the pages make them: dataclasses.replace."""
     config = DecoderConfig.preset(name)
     heads = {"n_heads": 4, "n_kv_heads": 2 if config.n_kv_heads != config.n_heads else 4}
-    if config.d_head != config.d_model // config.n_heads:  # Qwen3 sets its own head width
+    if config.d_head != config.d_model // config.n_heads and config.kv_lora_rank is None:  # Qwen3's own head width
         heads["d_head"] = 16
     sizes = {**SIZES, **heads, **({"d_ff": 48} if config.feed_forward == "swiglu" else {})}
+    if config.n_experts is not None:  # fewer, narrower experts, and a dense first layer if the family has one
+        groups = {"n_expert_groups": 2, "n_groups_per_token": 1} if config.n_expert_groups > 1 else {}
+        sizes |= {"n_experts": 4, "n_experts_per_token": 2, "d_ff_expert": 24, **groups}
+        sizes |= {"first_k_dense": 1} if config.first_k_dense else {}
+    if config.kv_lora_rank is not None:  # latent ranks below the tiny width
+        sizes |= {"q_lora_rank": 24, "kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 8}
     return dataclasses.replace(config, **{**sizes, **changes})
 
 
@@ -81,7 +87,8 @@ def test_every_preset_shrinks_to_a_valid_model_of_its_family(name: str) -> None:
     m = Decoder.init(small, np.random.default_rng(0))
     assert m.logits(PROMPT).shape == (len(PROMPT), small.vocab_size)
     assert sum(a.size for a in m.parameters().values()) == count_parameters(small)
-    assert sum(np.prod(s) for s in hf_shapes(small).values()) == count_parameters(small)
+    buffers = sum(a.size for a in m.buffers().values())  # DeepSeek-V3's router bias: loaded, not counted
+    assert sum(np.prod(s) for s in hf_shapes(small).values()) == count_parameters(small) + buffers
 
 
 def test_derived_fields_follow_replace() -> None:
@@ -151,7 +158,7 @@ def test_more_impossible_configs() -> None:
         RopeScaling(factor=0.5, original_n_positions=8192)
     with pytest.raises(ValueError, match="high_freq_factor must be greater than low_freq_factor"):
         RopeScaling(factor=8.0, original_n_positions=8192, low_freq_factor=4.0, high_freq_factor=1.0)
-    with pytest.raises(ValueError, match=r"name must be one of \[.*'qwen3-32b'\]; got 'llama-9'"):
+    with pytest.raises(ValueError, match=r"name must be one of \[.*'qwen3-32b'.*\]; got 'llama-9'"):
         DecoderConfig.preset("llama-9")
     with pytest.raises(TypeError, match="overrides: DecoderConfig has no field 'width'"):
         DecoderConfig.preset("gpt2", width=3)

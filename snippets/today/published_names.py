@@ -7,6 +7,8 @@ print(f"{'preset':<16}{'name says':>10}{'counted':>17}{'off by':>9}")
 for name in DecoderConfig.presets():
     if name.startswith("gpt2"):
         continue  # GPT-2's names carry no size; the comparison page counts them
+    if DecoderConfig.preset(name).n_experts:
+        continue  # mixtures of experts: the scaling page counts them, total and active
     said = float(name.rsplit("-", 1)[1].rstrip("b")) * 1e9
     counted = count_parameters(DecoderConfig.preset(name))
     print(f"{name:<16}{said / 1e9:>9g}B{counted:>17,}{counted / said - 1:>+9.1%}")
