@@ -44,7 +44,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -579,6 +579,18 @@ def train(
     return state
 
 
+def with_budget(experiment: Experiment, steps: int) -> Experiment:
+    """``experiment`` shortened to ``steps`` steps (warmup and evaluations scaled to fit): a quick trial run.
+
+    Its fingerprint differs from the experiment's, so its weights are never taken for the recorded ones.
+    """
+    hyper = experiment.hyper
+    short = replace(
+        hyper, steps=steps, warmup=min(hyper.warmup, max(1, steps // 10)), eval_every=min(hyper.eval_every, steps)
+    )
+    return replace(experiment, hyper=short)
+
+
 def _describe(metrics: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
 
@@ -600,6 +612,13 @@ def add_train_command(commands: Any) -> None:
     command.add_argument("--all", action="store_true", help="train every experiment, one after another")
     command.add_argument("--list", action="store_true", help="list the experiments and exit")
     command.add_argument("--steps", type=int, metavar="N", help="stop after N steps (with a checkpoint)")
+    command.add_argument(
+        "--budget",
+        type=int,
+        metavar="N",
+        help="a short run: train for N steps in all and write its weights into --out (needed: this is not the "
+        "experiment as recorded, so it never goes into llmarch/data/)",
+    )
     command.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     command.add_argument(
         "--run-dir", type=Path, default=Path(".llmarch-runs"), help="checkpoint folder (default ./.llmarch-runs)"
@@ -626,8 +645,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ImportError:
         print("llmarch train: error: it needs tqdm for its progress bar: pip install 'llmarch[train]'", file=sys.stderr)
         return 1
+    if args.budget is not None and (args.budget < 1 or args.out is None):
+        print(
+            "llmarch train: error: --budget needs N >= 1 and --out DIR (a short run is not the recorded one)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         chosen = [experiment(name) for name in names]  # unknown names fail before anything runs
+        if args.budget is not None:
+            chosen = [with_budget(exp, args.budget) for exp in chosen]
         for exp in chosen:
             train(
                 exp,
