@@ -15,7 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, as_generator, check_size
+from llmarch._validate import as_float_array, as_generator, check_memory, check_size
 
 __all__ = ["Conv1D"]
 
@@ -64,6 +64,7 @@ class Conv1D:
         d_in = check_size("d_in", d_in, minimum=1)
         d_out = check_size("d_out", d_out, minimum=1)
         rng = as_generator("rng", rng)
+        check_memory("kernel_size, d_in, d_out", (kernel_size, d_in, d_out), dtype)
         bound = 1.0 / np.sqrt(kernel_size * d_in)
         return cls(
             rng.uniform(-bound, bound, size=(kernel_size, d_in, d_out)).astype(dtype),
@@ -90,6 +91,8 @@ class Conv1D:
         x = as_float_array("x", x, min_ndim=2, layout="(..., n, d_in)").astype(self.w.dtype, copy=False)
         if x.shape[-1] != self.d_in:
             raise ValueError(f"x: last dimension must be d_in = {self.d_in}; got shape {x.shape}")
+        if x.shape[-2] == 0:
+            raise ValueError(f"x must hold at least one position (..., n, d_in); got shape {x.shape}")
         padding = [(0, 0)] * (x.ndim - 2) + [(self.kernel_size - 1, 0), (0, 0)]
         windows = sliding_window_view(np.pad(x, padding), self.kernel_size, axis=-2)  # (..., n, d_in, k)
         return np.einsum("...nck,kco->...no", windows, self.w) + self.b

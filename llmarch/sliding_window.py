@@ -95,6 +95,12 @@ class SlidingWindowAttention:
     def __post_init__(self) -> None:
         if not isinstance(self.attention, MultiHeadAttention):
             raise TypeError(f"attention must be a MultiHeadAttention; got {type(self.attention).__name__}")
+        a = self.attention
+        if a.n_kv_heads != a.n_heads or a.q_norm is not None or a.d_head * a.n_heads != a.d_model:
+            raise ValueError(
+                "attention must be plain multi-head attention (n_kv_heads = n_heads, d_head = d_model / "
+                "n_heads, no QK-norm); the Decoder's sliding_window covers grouped-query models"
+            )
         self.window = check_size("window", self.window, minimum=1)
 
     @property
@@ -108,10 +114,15 @@ class SlidingWindowAttention:
         x = as_float_array("x", x, min_ndim=2, layout="(..., n, d_model)").astype(mha.w_q.dtype, copy=False)
         if x.shape[-1] != mha.d_model:
             raise ValueError(f"x: last dimension must be d_model = {mha.d_model}; got shape {x.shape}")
+        if x.shape[-2] == 0:
+            raise ValueError(f"x must hold at least one position (..., n, d_model); got shape {x.shape}")
 
         def split(a: Array) -> Array:  # (..., n, d_model) -> (..., h, n, d_head)
             return np.swapaxes(a.reshape(*a.shape[:-1], mha.n_heads, mha.d_head), -2, -3)
 
-        q, k, v = (split(x @ w + b) for w, b in ((mha.w_q, mha.b_q), (mha.w_k, mha.b_k), (mha.w_v, mha.b_v)))
+        def project(a: Array, w: Array, b: Array | None) -> Array:
+            return a @ w if b is None else a @ w + b
+
+        q, k, v = (split(project(x, w, b)) for w, b in ((mha.w_q, mha.b_q), (mha.w_k, mha.b_k), (mha.w_v, mha.b_v)))
         heads = np.swapaxes(_windowed(q, k, v, self.window), -2, -3)
-        return heads.reshape(*x.shape[:-1], mha.d_model) @ mha.w_o + mha.b_o
+        return project(heads.reshape(*x.shape[:-1], mha.d_model), mha.w_o, mha.b_o)

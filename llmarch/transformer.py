@@ -47,10 +47,13 @@ def _check_norm(norm: object) -> None:
         raise ValueError(f"norm must be 'pre' (pre-LN, GPT-2) or 'post' (post-LN, Vaswani et al.); got {norm!r}")
 
 
-def _boolean(name: str, mask: ArrayLike) -> NDArray[np.bool_]:
+def _boolean(name: str, mask: ArrayLike, n_q: int, n_k: int) -> NDArray[np.bool_]:
+    """Check a mask for ``(..., n_q, n_k)`` scores: boolean, its last two axes broadcasting to ``(n_q, n_k)``."""
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"{name} must be a boolean array (True = may attend); got dtype {mask.dtype}")
+    if mask.ndim < 2 or any(m not in (1, n) for m, n in zip(mask.shape[-2:], (n_q, n_k), strict=True)):
+        raise ValueError(f"{name} must broadcast to (..., n_q, n_k) = (..., {n_q}, {n_k}); got shape {mask.shape}")
     return mask
 
 
@@ -59,15 +62,15 @@ def _head_axis(mask: Mask) -> Mask:
     return mask[..., None, :, :] if mask.ndim >= 3 else mask
 
 
-def _per_head(name: str, mask: ArrayLike | None) -> Mask | None:
+def _per_head(name: str, mask: ArrayLike | None, n_q: int, n_k: int) -> Mask | None:
     """Check a mask for ``(..., n_q, n_k)`` scores and give it a head axis."""
-    return None if mask is None else _head_axis(_boolean(name, mask))
+    return None if mask is None else _head_axis(_boolean(name, mask, n_q, n_k))
 
 
 def _causal(name: str, mask: ArrayLike | None, n: int) -> Mask:
     """The decoder's self-attention mask: causal, and ``mask`` (target padding) too where given."""
     causal = causal_mask(n)  # (n, n)
-    return causal if mask is None else _head_axis(causal & _boolean(name, mask))  # both must allow
+    return causal if mask is None else _head_axis(causal & _boolean(name, mask, n, n))  # both must allow
 
 
 def _stream(name: str, x: ArrayLike, d_model: int, layout: str) -> Array:
@@ -75,6 +78,8 @@ def _stream(name: str, x: ArrayLike, d_model: int, layout: str) -> Array:
     x = as_float_array(name, x, min_ndim=2, layout=layout)
     if x.shape[-1] != d_model:
         raise ValueError(f"{name}: last dimension must be d_model = {d_model}; got shape {x.shape}")
+    if x.shape[-2] == 0:
+        raise ValueError(f"{name} must hold at least one position {layout}; got shape {x.shape}")
     return x
 
 
@@ -142,7 +147,7 @@ class EncoderLayer:
         every head; for a padded batch pass ``padding_mask(lengths, n)``.
         """
         x = _stream("x", x, self.self_attn.d_model, "(..., n, d_model)")
-        return self._forward(x, _per_head("mask", mask))
+        return self._forward(x, _per_head("mask", mask, x.shape[-2], x.shape[-2]))
 
     def _forward(self, x: Array, mask: Mask | None) -> Array:
         """``__call__`` on arguments already checked (``mask`` with its head axis): what a stack runs."""
@@ -246,7 +251,7 @@ class DecoderLayer:
         x = _stream("x", x, d_model, "(..., n_tgt, d_model)")
         memory = _stream("memory", memory, d_model, "(..., n_src, d_model)")
         causal = _causal("self_mask", self_mask, x.shape[-2])
-        return self._forward(x, memory, causal, _per_head("memory_mask", memory_mask))
+        return self._forward(x, memory, causal, _per_head("memory_mask", memory_mask, x.shape[-2], memory.shape[-2]))
 
     def _forward(self, x: Array, memory: Array, self_mask: Mask, memory_mask: Mask | None) -> Array:
         """``__call__`` on arguments already checked, ``self_mask`` causal: what a stack runs."""
@@ -394,7 +399,8 @@ class Transformer:
 
         ``src_mask`` (bool) broadcasts to ``(..., n_src, n_src)``: ``padding_mask(lengths, n_src)``.
         """
-        return self._encode(self._embed(self._ids("src", src)), _per_head("src_mask", src_mask))
+        x = self._embed(self._ids("src", src))
+        return self._encode(x, _per_head("src_mask", src_mask, x.shape[-2], x.shape[-2]))
 
     def decode(
         self,
@@ -411,7 +417,8 @@ class Transformer:
         """
         x = self._embed(self._ids("tgt", tgt))
         memory = _stream("memory", memory, self.config.d_model, "(..., n_src, d_model)")
-        return self._decode(x, memory, _causal("tgt_mask", tgt_mask, x.shape[-2]), _per_head("src_mask", src_mask))
+        causal = _causal("tgt_mask", tgt_mask, x.shape[-2])
+        return self._decode(x, memory, causal, _per_head("src_mask", src_mask, x.shape[-2], memory.shape[-2]))
 
     def _encode(self, x: Array, src_mask: Mask | None) -> Array:
         for layer in self.encoder:
@@ -451,8 +458,11 @@ class Transformer:
         numpy.ndarray, shape (..., n_tgt, vocab_size)
             Row $t$ scores the token that follows target position $t$.
         """
-        src_mask = _per_head("src_mask", src_mask)
-        memory = self._encode(self._embed(self._ids("src", src)), src_mask)
-        x = self._embed(self._ids("tgt", tgt))
-        h = self._decode(x, memory, _causal("tgt_mask", tgt_mask, x.shape[-2]), src_mask)
+        source, x = self._embed(self._ids("src", src)), self._embed(self._ids("tgt", tgt))
+        n_src, n_tgt = source.shape[-2], x.shape[-2]
+        # The source mask serves the encoder's self-attention and the decoder's cross-attention.
+        _per_head("src_mask", src_mask, n_tgt, n_src)
+        src_mask = _per_head("src_mask", src_mask, n_src, n_src)
+        memory = self._encode(source, src_mask)
+        h = self._decode(x, memory, _causal("tgt_mask", tgt_mask, n_tgt), src_mask)
         return h @ self.wte.weight.T
