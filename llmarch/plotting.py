@@ -694,9 +694,10 @@ class AttentionExplorer:
     Saved with [`save_figure`][llmarch.plotting.save_figure] as one SVG. Read as an image,
     it shows one head over the first text (``shown``: what a reader sees without
     JavaScript, and in the notebook). Inside, a ``<metadata>`` element holds every weight as
-    JSON (``DATA_ID``); the guide's page script (``docs/javascripts/attention-explorer.js``)
-    reads it and lets the reader choose the text, the layer and the head, and point at a
-    token to see its row.
+    JSON (``DATA_ID``). On the guide's pages, a figure whose file name ends in
+    ``.explorer.svg`` is read by the page script (``docs/javascripts/attention-explorer.js``),
+    which lets the reader choose the text, the layer and the head, and point at a token to
+    see its row.
 
     Attributes
     ----------
