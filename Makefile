@@ -15,15 +15,16 @@ help:
 	@echo "make test      set up and run every check (lint, tests, snippets, strict build)"
 	@echo "make test-reference  check llmarch.Decoder (GPT-2, Llama, Mistral, Qwen3, Mixtral, Qwen3-MoE, DeepSeek-V3) against Hugging Face transformers (installs CPU torch)"
 	@echo "make bench     run the benchmarks (installs CPU torch) and write llmarch/data/benchmarks.json"
-	@echo "make bench-site  build time with and without execution, and the weight of every page"
+	@echo "make bench-site  build time with and without execution, make test from a fresh clone, page weights"
 	@echo "make site      strict build into site/"
 	@echo "make snippets  refresh the #> output lines of snippets after an intentional change"
 	@echo "make train     train every experiment (resumable) and write llmarch/data/NAME.npz + NAME.json"
 	@echo "make clean     remove site/, caches and .venv"
 
-$(STAMP): pyproject.toml constraints.txt
+# The package and the guide's MkDocs plugin (docs/plugin/, a project of its own: never published).
+$(STAMP): pyproject.toml docs/plugin/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(EXTRAS)]" -e docs/plugin
 	touch $@
 
 setup: $(STAMP)
@@ -55,8 +56,9 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json | apt-deps
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Reader-side benchmarks (not tests): build time with and without execution, then the weight of
-# every page of that build. The site is kept in .bench-site/.
+# Site benchmarks (not tests): the strict build's time against the build with execution off and
+# `make test`'s time in a fresh clone (setup included), side by side in one run; then the weight
+# of every page of that build. The site is kept in .bench-site/.
 bench-site: setup browser-deps
 	$(BIN)/python bench/build_time.py --keep-site .bench-site
 	$(BIN)/python bench/page_weight.py --site .bench-site
@@ -110,7 +112,7 @@ site: setup
 	$(BIN)/mkdocs build --strict --site-dir site
 
 snippets: setup
-	$(BIN)/python docs/hooks/snippet_check.py --update
+	$(BIN)/python -m llmarch_guide.snippets --update
 
 clean:
 	rm -rf site .bench-site .llmarch-runs tests/browser/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)

@@ -2,7 +2,8 @@
 
 Each check raises ``TypeError`` or ``ValueError`` whose message names the argument,
 says what was expected and shows what came, so a learner never has to decode a NumPy
-broadcasting message or an ``IndexError``.
+broadcasting message or an ``IndexError``. They belong at the public entry points
+(constructors, ``init``, a model's ``__call__``); the kernels those call trust their inputs.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "as_float_array",
     "as_generator",
+    "check_divisible",
     "check_memory",
     "check_number",
-    "check_same",
     "check_size",
     "float_dtype",
     "random_normal",
@@ -131,14 +132,21 @@ def check_size(name: str, value: Any, *, minimum: int = 0) -> int:
     return int(value)
 
 
-def check_same(name: str, got: int, expected: int, what: str) -> None:
-    """Raise ``ValueError`` when a dimension ``got`` differs from ``expected``."""
-    if got != expected:
-        raise ValueError(f"{name}: {what} must be {expected}; got {got}")
+def check_divisible(name: str, value: int, by_name: str, by: int) -> None:
+    """Raise ``ValueError`` unless ``value`` (the argument ``name``) is a multiple of ``by`` (``by_name``).
+
+    ``check_divisible("d_model", 10, "n_heads", 4)``: "d_model must be divisible by n_heads = 4;
+    got d_model = 10".
+    """
+    if value % by:
+        raise ValueError(f"{name} must be divisible by {by_name} = {by}; got {name} = {value}")
 
 
 def as_generator(name: str, rng: Any) -> np.random.Generator:
-    """``rng`` as a NumPy ``Generator``: a Generator as is, an int as a seed, ``None`` as a fresh one."""
+    """``rng`` as a NumPy ``Generator``: a Generator as is, an int as a seed, ``None`` as a fresh one.
+
+    ``rng = as_generator("rng", rng)`` at the top of every ``init`` that draws random weights.
+    """
     if rng is None or isinstance(rng, np.random.Generator):
         return np.random.default_rng(rng)
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):

@@ -57,8 +57,12 @@ def sliding_window_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, window: i
     if v.shape[:-1] != q.shape[:-1]:
         raise ValueError(f"v must have shape (..., n, d_v) with (..., n) = {q.shape[:-1]}; got {v.shape}")
     dtype = float_dtype(q, k, v)
-    q, k, v = (a.astype(dtype, copy=False) for a in (q, k, v))
-    n = q.shape[-2]
+    return _windowed(*(a.astype(dtype, copy=False) for a in (q, k, v)), window)
+
+
+def _windowed(q: Array, k: Array, v: Array, window: int) -> Array:
+    """`sliding_window_attention` on checked arrays of one dtype."""
+    dtype, n = q.dtype, q.shape[-2]
     padding = [(0, 0)] * (q.ndim - 2) + [(window - 1, 0), (0, 0)]
     # keys[..., t, :, j] is key t - window + 1 + j: the window that ends at t.
     keys = sliding_window_view(np.pad(k, padding), window, axis=-2)
@@ -74,7 +78,8 @@ class SlidingWindowAttention:
     r"""Multi-head self-attention restricted to a causal window of $r$ positions.
 
     The projections are those of ``attention`` (a `MultiHeadAttention`);
-    only the attention itself is replaced by `sliding_window_attention`.
+    only the attention itself is replaced by `sliding_window_attention`. It computes in the
+    dtype of those weights.
 
     Attributes
     ----------
@@ -90,6 +95,12 @@ class SlidingWindowAttention:
     def __post_init__(self) -> None:
         if not isinstance(self.attention, MultiHeadAttention):
             raise TypeError(f"attention must be a MultiHeadAttention; got {type(self.attention).__name__}")
+        a = self.attention
+        if a.n_kv_heads != a.n_heads or a.q_norm is not None or a.d_head * a.n_heads != a.d_model:
+            raise ValueError(
+                "attention must be plain multi-head attention (n_kv_heads = n_heads, d_head = d_model / "
+                "n_heads, no QK-norm); the Decoder's sliding_window covers grouped-query models"
+            )
         self.window = check_size("window", self.window, minimum=1)
 
     @property
@@ -99,18 +110,19 @@ class SlidingWindowAttention:
 
     def __call__(self, x: ArrayLike) -> Array:
         """Self-attention over ``x`` of shape ``(..., n, d_model)``; returns the same shape."""
-        x = as_float_array("x", x, min_ndim=2, layout="(..., n, d_model)")
         mha = self.attention
+        x = as_float_array("x", x, min_ndim=2, layout="(..., n, d_model)").astype(mha.w_q.dtype, copy=False)
         if x.shape[-1] != mha.d_model:
             raise ValueError(f"x: last dimension must be d_model = {mha.d_model}; got shape {x.shape}")
-        dt, h = x.dtype, mha.n_heads
-
-        def project(a: Array, w: Array, b: Array) -> Array:
-            return a @ w.astype(dt, copy=False) + b.astype(dt, copy=False)
+        if x.shape[-2] == 0:
+            raise ValueError(f"x must hold at least one position (..., n, d_model); got shape {x.shape}")
 
         def split(a: Array) -> Array:  # (..., n, d_model) -> (..., h, n, d_head)
-            return np.swapaxes(a.reshape(*a.shape[:-1], h, mha.d_head), -2, -3)
+            return np.swapaxes(a.reshape(*a.shape[:-1], mha.n_heads, mha.d_head), -2, -3)
+
+        def project(a: Array, w: Array, b: Array | None) -> Array:
+            return a @ w if b is None else a @ w + b
 
         q, k, v = (split(project(x, w, b)) for w, b in ((mha.w_q, mha.b_q), (mha.w_k, mha.b_k), (mha.w_v, mha.b_v)))
-        heads = np.swapaxes(sliding_window_attention(q, k, v, self.window), -2, -3)
+        heads = np.swapaxes(_windowed(q, k, v, self.window), -2, -3)
         return project(heads.reshape(*x.shape[:-1], mha.d_model), mha.w_o, mha.b_o)

@@ -8,8 +8,15 @@ $$\text{memory} = \mathrm{Encoder}(\text{src}), \qquad
 \text{logits} = \mathrm{Decoder}(\text{tgt}, \text{memory})\, E^\top$$
 
 Every layer wraps each sublayer in a residual connection with a layer norm, either
-post-LN (the paper) or pre-LN (GPT-2 and most later models): [`post_ln_residual`][llmarch.post_ln_residual]
-and [`pre_ln_residual`][llmarch.pre_ln_residual].
+post-LN (the paper) or pre-LN (GPT-2 and most later models), the two forms
+[`post_ln_residual`][llmarch.post_ln_residual] and [`pre_ln_residual`][llmarch.pre_ln_residual]
+teach; each layer's code writes its form out.
+
+The parts are named as in GPT and the decoder-only models (and in GPT-2's checkpoints and
+nanoGPT): the feed-forward network of a layer is ``mlp``, the token embedding ``wte``.
+
+Arguments are checked once, where they come in (a layer's or the model's ``__call__``,
+``encode``, ``decode``); the layers of a stack then run on the checked arrays.
 """
 
 from __future__ import annotations
@@ -21,40 +28,59 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmarch._validate import as_float_array, check_size
+from llmarch._validate import as_float_array, as_generator, check_divisible, check_number, check_size
 from llmarch.attention import MultiHeadAttention
-from llmarch.embedding import TokenEmbedding
+from llmarch.embedding import TokenEmbedding, check_token_ids
 from llmarch.layers import ACTIVATIONS, Activation, FeedForward, LayerNorm
 from llmarch.masks import causal_mask
 from llmarch.positional import sinusoidal_positional_encoding
-from llmarch.residual import post_ln_residual, pre_ln_residual
 
 __all__ = ["DecoderLayer", "EncoderLayer", "Transformer", "TransformerConfig"]
 
 Array = NDArray[np.floating[Any]]
+Mask = NDArray[np.bool_]
 Norm = Literal["pre", "post"]
-
-_RESIDUAL = {"pre": pre_ln_residual, "post": post_ln_residual}
 
 
 def _check_norm(norm: object) -> None:
-    if norm not in _RESIDUAL:
+    if norm not in ("pre", "post"):
         raise ValueError(f"norm must be 'pre' (pre-LN, GPT-2) or 'post' (post-LN, Vaswani et al.); got {norm!r}")
 
 
-def _boolean(name: str, mask: ArrayLike) -> NDArray[np.bool_]:
+def _boolean(name: str, mask: ArrayLike, n_q: int, n_k: int) -> NDArray[np.bool_]:
+    """Check a mask for ``(..., n_q, n_k)`` scores: boolean, its last two axes broadcasting to ``(n_q, n_k)``."""
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"{name} must be a boolean array (True = may attend); got dtype {mask.dtype}")
+    if mask.ndim < 2 or any(m not in (1, n) for m, n in zip(mask.shape[-2:], (n_q, n_k), strict=True)):
+        raise ValueError(f"{name} must broadcast to (..., n_q, n_k) = (..., {n_q}, {n_k}); got shape {mask.shape}")
     return mask
 
 
-def _per_head(name: str, mask: ArrayLike | None) -> NDArray[np.bool_] | None:
-    """Check a mask for ``(..., n_q, n_k)`` scores and give it a head axis: ``(..., 1, n_q, n_k)``."""
-    if mask is None:
-        return None
-    mask = _boolean(name, mask)
+def _head_axis(mask: Mask) -> Mask:
+    """A mask for ``(..., n_q, n_k)`` scores with a head axis: ``(..., 1, n_q, n_k)``."""
     return mask[..., None, :, :] if mask.ndim >= 3 else mask
+
+
+def _per_head(name: str, mask: ArrayLike | None, n_q: int, n_k: int) -> Mask | None:
+    """Check a mask for ``(..., n_q, n_k)`` scores and give it a head axis."""
+    return None if mask is None else _head_axis(_boolean(name, mask, n_q, n_k))
+
+
+def _causal(name: str, mask: ArrayLike | None, n: int) -> Mask:
+    """The decoder's self-attention mask: causal, and ``mask`` (target padding) too where given."""
+    causal = causal_mask(n)  # (n, n)
+    return causal if mask is None else _head_axis(causal & _boolean(name, mask, n, n))  # both must allow
+
+
+def _stream(name: str, x: ArrayLike, d_model: int, layout: str) -> Array:
+    """Check a residual stream ``(..., n, d_model)``."""
+    x = as_float_array(name, x, min_ndim=2, layout=layout)
+    if x.shape[-1] != d_model:
+        raise ValueError(f"{name}: last dimension must be d_model = {d_model}; got shape {x.shape}")
+    if x.shape[-2] == 0:
+        raise ValueError(f"{name} must hold at least one position {layout}; got shape {x.shape}")
+    return x
 
 
 @dataclass
@@ -71,7 +97,8 @@ class EncoderLayer:
     Attributes
     ----------
     self_attn : MultiHeadAttention
-    ffn : FeedForward
+    mlp : FeedForward
+        The feed-forward network (named as in GPT).
     ln_1, ln_2 : LayerNorm
         The norms around the attention and the feed-forward sublayer.
     norm : {"post", "pre"}
@@ -80,7 +107,7 @@ class EncoderLayer:
     """
 
     self_attn: MultiHeadAttention
-    ffn: FeedForward
+    mlp: FeedForward
     ln_1: LayerNorm
     ln_2: LayerNorm
     norm: Norm = "post"
@@ -104,7 +131,7 @@ class EncoderLayer:
     ) -> EncoderLayer:
         """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases, identity norms."""
         _check_norm(norm)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator("rng", rng)
         return cls(
             MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
             FeedForward.init(d_model, d_ff, rng, activation=activation, std=std, dtype=dtype),
@@ -119,10 +146,16 @@ class EncoderLayer:
         ``mask`` (bool, True = may attend) broadcasts to ``(..., n, n)`` and is shared by
         every head; for a padded batch pass ``padding_mask(lengths, n)``.
         """
-        residual = _RESIDUAL[self.norm]
-        mask = _per_head("mask", mask)
-        x = residual(x, lambda h: self.self_attn(h, mask=mask), self.ln_1)
-        return residual(x, self.ffn, self.ln_2)
+        x = _stream("x", x, self.self_attn.d_model, "(..., n, d_model)")
+        return self._forward(x, _per_head("mask", mask, x.shape[-2], x.shape[-2]))
+
+    def _forward(self, x: Array, mask: Mask | None) -> Array:
+        """``__call__`` on arguments already checked (``mask`` with its head axis): what a stack runs."""
+        if self.norm == "pre":
+            h = x + self.self_attn(self.ln_1(x), mask=mask)
+            return h + self.mlp(self.ln_2(h))
+        h = self.ln_1(x + self.self_attn(x, mask=mask))
+        return self.ln_2(h + self.mlp(h))
 
 
 @dataclass
@@ -144,7 +177,8 @@ class DecoderLayer:
         Masked self-attention over the target.
     cross_attn : MultiHeadAttention
         Queries from the target, keys and values from the memory.
-    ffn : FeedForward
+    mlp : FeedForward
+        The feed-forward network (named as in GPT).
     ln_1, ln_2, ln_3 : LayerNorm
         The norms around the three sublayers.
     norm : {"post", "pre"}
@@ -153,7 +187,7 @@ class DecoderLayer:
 
     self_attn: MultiHeadAttention
     cross_attn: MultiHeadAttention
-    ffn: FeedForward
+    mlp: FeedForward
     ln_1: LayerNorm
     ln_2: LayerNorm
     ln_3: LayerNorm
@@ -178,7 +212,7 @@ class DecoderLayer:
     ) -> DecoderLayer:
         """Random weights from $\\mathcal{N}(0, \\mathrm{std}^2)$, zero biases, identity norms."""
         _check_norm(norm)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator("rng", rng)
         return cls(
             MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
             MultiHeadAttention.init(d_model, n_heads, rng, std=std, dtype=dtype),
@@ -213,15 +247,21 @@ class DecoderLayer:
         -------
         numpy.ndarray, shape (..., n_tgt, d_model)
         """
-        x = as_float_array("x", x, min_ndim=2, layout="(..., n_tgt, d_model)")
-        mask = causal_mask(x.shape[-2])  # (n_tgt, n_tgt)
-        if self_mask is not None:
-            mask = mask & _boolean("self_mask", self_mask)  # padding and causal: both must allow
-        self_mask, memory_mask = _per_head("self_mask", mask), _per_head("memory_mask", memory_mask)
-        residual = _RESIDUAL[self.norm]
-        x = residual(x, lambda h: self.self_attn(h, mask=self_mask), self.ln_1)
-        x = residual(x, lambda h: self.cross_attn(h, memory, mask=memory_mask), self.ln_2)
-        return residual(x, self.ffn, self.ln_3)
+        d_model = self.self_attn.d_model
+        x = _stream("x", x, d_model, "(..., n_tgt, d_model)")
+        memory = _stream("memory", memory, d_model, "(..., n_src, d_model)")
+        causal = _causal("self_mask", self_mask, x.shape[-2])
+        return self._forward(x, memory, causal, _per_head("memory_mask", memory_mask, x.shape[-2], memory.shape[-2]))
+
+    def _forward(self, x: Array, memory: Array, self_mask: Mask, memory_mask: Mask | None) -> Array:
+        """``__call__`` on arguments already checked, ``self_mask`` causal: what a stack runs."""
+        if self.norm == "pre":
+            h1 = x + self.self_attn(self.ln_1(x), mask=self_mask)
+            h2 = h1 + self.cross_attn(self.ln_2(h1), memory, mask=memory_mask)
+            return h2 + self.mlp(self.ln_3(h2))
+        h1 = self.ln_1(x + self.self_attn(x, mask=self_mask))
+        h2 = self.ln_2(h1 + self.cross_attn(h1, memory, mask=memory_mask))
+        return self.ln_3(h2 + self.mlp(h2))
 
 
 @dataclass(frozen=True)
@@ -266,13 +306,11 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_heads", "d_ff", "n_layers"):
             check_size(name, getattr(self, name), minimum=1)
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model must be divisible by n_heads = {self.n_heads}; got d_model = {self.d_model}")
+        check_divisible("d_model", self.d_model, "n_heads", self.n_heads)
         _check_norm(self.norm)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {self.activation!r}")
-        if not self.layer_norm_eps >= 0:
-            raise ValueError(f"layer_norm_eps must be a non-negative number; got {self.layer_norm_eps!r}")
+        check_number("layer_norm_eps", self.layer_norm_eps, minimum=0)
 
     @classmethod
     def base(cls, **overrides: Any) -> TransformerConfig:
@@ -300,8 +338,8 @@ class Transformer:
     Attributes
     ----------
     config : TransformerConfig
-    embedding : TokenEmbedding
-        Shared by source, target and output layer.
+    wte : TokenEmbedding
+        The token embedding $E$, shared by source, target and output layer (named as in GPT).
     encoder : list of EncoderLayer
     decoder : list of DecoderLayer
     encoder_norm, decoder_norm : LayerNorm or None
@@ -309,7 +347,7 @@ class Transformer:
     """
 
     config: TransformerConfig
-    embedding: TokenEmbedding
+    wte: TokenEmbedding
     encoder: list[EncoderLayer] = field(default_factory=list)
     decoder: list[DecoderLayer] = field(default_factory=list)
     encoder_norm: LayerNorm | None = None
@@ -328,7 +366,7 @@ class Transformer:
         if not isinstance(config, TransformerConfig):
             raise TypeError(f"config must be a TransformerConfig; got {type(config).__name__}")
         c = config
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator("rng", rng)
         kw: dict[str, Any] = {"norm": c.norm, "activation": c.activation, "eps": c.layer_norm_eps, "std": std}
         final = (lambda: LayerNorm.init(c.d_model, eps=c.layer_norm_eps, dtype=dtype)) if c.norm == "pre" else None
         return cls(
@@ -342,7 +380,17 @@ class Transformer:
 
     def embed(self, ids: ArrayLike) -> Array:
         r"""Token embedding times $\sqrt{d_\text{model}}$ plus the sinusoidal positions; ``(..., n, d_model)``."""
-        x = self.embedding(ids)
+        return self._embed(self._ids("ids", ids))
+
+    def _ids(self, name: str, ids: ArrayLike) -> NDArray[np.int64]:
+        """Check token ids ``(..., n)``: integers in ``[0, vocab_size)``, at least one per sequence."""
+        array = np.asarray(ids)
+        if array.ndim < 1 or array.shape[-1] == 0:
+            raise ValueError(f"{name} must have shape (..., n) with n >= 1 tokens; got shape {array.shape}")
+        return check_token_ids(name, array, self.config.vocab_size)
+
+    def _embed(self, ids: NDArray[np.int64]) -> Array:
+        x = self.wte.weight[ids]  # E[ids]: the ids are checked
         positions = sinusoidal_positional_encoding(x.shape[-2], self.config.d_model).astype(x.dtype)
         return x * x.dtype.type(math.sqrt(self.config.d_model)) + positions
 
@@ -351,10 +399,8 @@ class Transformer:
 
         ``src_mask`` (bool) broadcasts to ``(..., n_src, n_src)``: ``padding_mask(lengths, n_src)``.
         """
-        x = self.embed(_sequence_ids("src", src))
-        for layer in self.encoder:
-            x = layer(x, mask=src_mask)
-        return x if self.encoder_norm is None else self.encoder_norm(x)
+        x = self._embed(self._ids("src", src))
+        return self._encode(x, _per_head("src_mask", src_mask, x.shape[-2], x.shape[-2]))
 
     def decode(
         self,
@@ -369,9 +415,19 @@ class Transformer:
         ``tgt_mask`` (target padding) is combined with the causal mask; ``src_mask``
         (source padding) hides padded memory positions from the cross-attention.
         """
-        x = self.embed(_sequence_ids("tgt", tgt))
+        x = self._embed(self._ids("tgt", tgt))
+        memory = _stream("memory", memory, self.config.d_model, "(..., n_src, d_model)")
+        causal = _causal("tgt_mask", tgt_mask, x.shape[-2])
+        return self._decode(x, memory, causal, _per_head("src_mask", src_mask, x.shape[-2], memory.shape[-2]))
+
+    def _encode(self, x: Array, src_mask: Mask | None) -> Array:
+        for layer in self.encoder:
+            x = layer._forward(x, src_mask)
+        return x if self.encoder_norm is None else self.encoder_norm(x)
+
+    def _decode(self, x: Array, memory: Array, causal: Mask, src_mask: Mask | None) -> Array:
         for layer in self.decoder:
-            x = layer(x, memory, self_mask=tgt_mask, memory_mask=src_mask)
+            x = layer._forward(x, memory, causal, src_mask)
         return x if self.decoder_norm is None else self.decoder_norm(x)
 
     def __call__(
@@ -402,14 +458,11 @@ class Transformer:
         numpy.ndarray, shape (..., n_tgt, vocab_size)
             Row $t$ scores the token that follows target position $t$.
         """
-        memory = self.encode(src, src_mask)
-        h = self.decode(tgt, memory, tgt_mask=tgt_mask, src_mask=src_mask)
-        return h @ self.embedding.weight.T.astype(h.dtype, copy=False)
-
-
-def _sequence_ids(name: str, ids: ArrayLike) -> NDArray[Any]:
-    """Check that ``ids`` has a sequence axis (at least 1-D)."""
-    array = np.asarray(ids)
-    if array.ndim < 1:
-        raise ValueError(f"{name} must have shape (..., n): at least one dimension; got a scalar")
-    return array
+        source, x = self._embed(self._ids("src", src)), self._embed(self._ids("tgt", tgt))
+        n_src, n_tgt = source.shape[-2], x.shape[-2]
+        # The source mask serves the encoder's self-attention and the decoder's cross-attention.
+        _per_head("src_mask", src_mask, n_tgt, n_src)
+        src_mask = _per_head("src_mask", src_mask, n_src, n_src)
+        memory = self._encode(source, src_mask)
+        h = self._decode(x, memory, _causal("tgt_mask", tgt_mask, n_tgt), src_mask)
+        return h @ self.wte.weight.T

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 # Point this at an already built site to iterate on the browser tests without a rebuild.
 PREBUILT = "LLMARCH_TEST_SITE"
+# The build writes every snippet's result there (JSON), for the tests to read (docs/plugin/).
+REPORT = "LLMARCH_SNIPPET_REPORT"
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 HOST = "127.0.0.1"
@@ -62,6 +64,28 @@ def build(
         timeout=1200,
         check=False,
     )
+
+
+SMALL_CONFIG = """site_name: a small project
+strict: true
+theme: {name: material, font: false}
+plugins: [llmarch-guide]
+markdown_extensions: [admonition, attr_list, md_in_html, tables, toc, pymdownx.superfences,
+  {pymdownx.snippets: {base_path: [snippets], check_paths: true}}]
+"""
+
+
+def small_project(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Path:
+    """A MkDocs project in ``root`` with the guide's plugin: ``pages`` (docs/) and ``snippets`` by path.
+
+    For a check of one rule of the build without building the whole site (no notebooks, no API).
+    """
+    for folder, items in (("docs", pages), ("snippets", snippets)):
+        for name, text in items.items():
+            (root / folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / folder / name).write_text(text, encoding="utf-8")
+    (root / "mkdocs.yml").write_text(SMALL_CONFIG, encoding="utf-8")
+    return root
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -281,36 +281,9 @@ EXCLUDED: dict[str, str] = {
 
 # ---------------------------------------------------------------- what fails today, and whose it is
 # "<target>:<parameter>:<kind>|<kind>|..." (each part an fnmatch pattern) -> the owner who will fix
-# it. Shrink this list as fixes land: a listed kind that no longer fails fails the test. What is
-# left is the encoder-decoder (errors that name the inner layer's argument, "ids" or "context",
-# instead of the caller's, "src" or "memory"), Conv1D's init and empty sequences.
-KNOWN_FAILURES: dict[str, str] = {
-    # issue 16: convolution.py
-    "Conv1D.__call__:x:empty_first": "issue 16: convolution.py",
-    "Conv1D.init:d_in:huge": "issue 16: convolution.py",
-    "Conv1D.init:d_out:huge": "issue 16: convolution.py",
-    "Conv1D.init:kernel_size:huge": "issue 16: convolution.py",
-    "Conv1D.init:rng:fraction|negative|text": "issue 16: convolution.py",
-    # issue 16: sliding_window.py
-    "SlidingWindowAttention.__call__:x:empty_first": "issue 16: sliding_window.py",
-    # issue 16: transformer.py
-    "DecoderLayer.__call__:memory:*": "issue 16: transformer.py",  # every kind: errors name "context"
-    "DecoderLayer.__call__:memory_mask:wrong_shape": "issue 16: transformer.py",
-    "DecoderLayer.__call__:self_mask:wrong_shape": "issue 16: transformer.py",
-    "DecoderLayer.__call__:x:empty_first": "issue 16: transformer.py",
-    "Transformer.__call__:src:empty|float|huge|nan|negative|object|rank_2|str": "issue 16: transformer.py",
-    "Transformer.__call__:src_mask:float|str|wrong_shape": "issue 16: transformer.py",
-    "Transformer.__call__:tgt:empty|float|huge|nan|negative|object|str": "issue 16: transformer.py",
-    "Transformer.__call__:tgt_mask:float|str|wrong_shape": "issue 16: transformer.py",
-    "Transformer.decode:memory:*": "issue 16: transformer.py",  # every kind: errors name "context"
-    "Transformer.decode:src_mask:float|str|wrong_shape": "issue 16: transformer.py",
-    "Transformer.decode:tgt:empty|float|huge|nan|negative|object|str": "issue 16: transformer.py",
-    "Transformer.decode:tgt_mask:float|str|wrong_shape": "issue 16: transformer.py",
-    "Transformer.embed:ids:scalar": "issue 16: transformer.py",
-    "Transformer.encode:src:empty|float|huge|nan|negative|object|str": "issue 16: transformer.py",
-    "Transformer.encode:src_mask:float|str|wrong_shape": "issue 16: transformer.py",
-    "TransformerConfig:layer_norm_eps:None|complex|inf|text": "issue 16: transformer.py",
-}
+# it. Shrink this list as fixes land: a listed kind that no longer fails fails the test. Empty:
+# every public callable passes.
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------- the targets

@@ -1,17 +1,12 @@
 """The strict MkDocs build: it passes, checks snippets, and produces a self-contained site."""
 
 import re
-import shutil
 from pathlib import Path
 
-import pytest
-from sitetools import ROOT, build
+from sitetools import ROOT, build, small_project
 
-# The session's strict build, the `site` fixture, lives in tests/conftest.py (the browser and
-# reproducibility tests use it too).
-
-
-NO_EXECUTION = {"LLMARCH_SKIP_EXECUTION": "1"}
+# The session's strict build, the `site` fixture, lives in tests/conftest.py (the snippet, notebook,
+# browser and reproducibility tests use it too).
 
 
 def html_pages(site: Path) -> list[Path]:
@@ -39,7 +34,7 @@ def test_math_is_mathml_and_no_latex_is_left(site):
 def test_heatmap_is_generated_and_shown(site):
     assert (site / "figures" / "attention_heatmap.svg").is_file()
     page = (site / "transformers" / "index.html").read_text()
-    # linked to itself, to open full size (docs/hooks/figures.py)
+    # linked to itself, to open full size (docs/plugin/llmarch_guide/markup.py)
     assert re.search(r'<a class="llmarch-figure" href="../figures/attention_heatmap.svg"><img alt="[^"]+"', page)
 
 
@@ -69,51 +64,41 @@ def test_api_reference_has_the_public_names(site):
         assert f'href="{found[0]}/#{name}"' in overview, f"api/index.html does not link {name}"
 
 
-def test_hooks_are_not_published(site):
-    assert not (site / "hooks").exists()
+def test_the_plugin_is_not_published(site):
+    assert not (site / "plugin").exists()
 
 
-@pytest.fixture
-def project_copy(tmp_path) -> Path:
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in ("mkdocs.yml", "docs", "snippets", "llmarch"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, copy / name)
-    return copy
+def test_a_changed_output_an_orphan_snippet_and_an_undrawn_figure_fail_the_build(tmp_path):
+    """The build's own checks, on a small project with a copied snippet (the whole site builds once, in `site`)."""
+    name = "transformers/multi_head_attention.py"
+    text = (ROOT / "snippets" / name).read_text()
+    assert "#> output: (5, 8)" in text
+    pages = {"index.md": f'# A page\n\n```python\n--8<-- "{name}"\n```\n\n![A figure](figures/nowhere.svg)\n'}
+    drifted = text.replace("#> output: (5, 8)", "#> output: (5, 9)")
+    snippets = {name: drifted, "transformers/orphan.py": "print(1)\n#> 1\n"}
+    proc = build(small_project(tmp_path / "project", pages, snippets), tmp_path / "site")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    line = text.splitlines().index("#> output: (5, 8)") + 1
+    assert f"snippets/{name}:{line}: printed output differs from the #> lines" in log
+    assert "#> output: (5, 9)" in log and "#> output: (5, 8)" in log
+    assert "snippets/transformers/orphan.py is not included by any page: include it or delete it" in log
+    assert "index.md shows figures/nowhere.svg, which no snippet draws" in log
 
 
-def test_a_changed_output_number_fails_the_build(project_copy, tmp_path):
-    snippet = project_copy / "snippets" / "transformers" / "multi_head_attention.py"
-    text = snippet.read_text()
-    snippet.write_text(text.replace("#> output: (5, 8)", "#> output: (5, 9)"))
-    proc = build(project_copy, tmp_path / "site")
+def test_a_missing_include_fails_the_build(tmp_path):
+    pages = {"index.md": '# A page\n\n```python\n--8<-- "transformers/missing.py"\n```\n'}
+    proc = build(small_project(tmp_path / "project", pages, {}), tmp_path / "site")
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
-    assert "snippets/transformers/multi_head_attention.py:" in log
-    assert "#> output: (5, 9)" in log
-
-
-def test_an_orphan_snippet_and_a_missing_include_fail_the_build(project_copy, tmp_path):
-    # Both checks read the pages, not what the snippets print: skip running them.
-    (project_copy / "snippets" / "transformers" / "orphan.py").write_text("print(1)\n#> 1\n")
-    proc = build(project_copy, tmp_path / "site", env=NO_EXECUTION)
-    assert proc.returncode != 0
-    assert "snippets/transformers/orphan.py is not included by any page" in proc.stdout + proc.stderr
-
-    (project_copy / "snippets" / "transformers" / "orphan.py").unlink()
-    page = project_copy / "docs" / "transformers.md"
-    page.write_text(page.read_text() + '\n```python\n--8<-- "transformers/missing.py"\n```\n')
-    proc = build(project_copy, tmp_path / "site2", env=NO_EXECUTION)
-    assert proc.returncode != 0
-    assert "missing.py" in proc.stdout + proc.stderr
+    assert "index.md includes 'transformers/missing.py', which is not a snippet in snippets/" in log
 
 
 def test_every_section_page_is_a_notebook_to_read_and_download(site):
     import nbformat
-    import notebooks
+    from llmarch_guide import notebooks
 
-    made = notebooks.section_notebooks()
+    made = notebooks.section_notebooks(ROOT / "docs", ROOT / "snippets")
     assert "transformers.md" in made
     for page, nb in made.items():
         stem = Path(notebooks.notebook_uri(page)).stem

@@ -135,6 +135,17 @@ def test_conv1d_checks_its_input():
         Conv1D(np.zeros((2, 3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match="x: last dimension must be d_in = 3"):
         Conv1D.init(2, 3, 4)(np.zeros((5, 4)))
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator, an int seed or None; got str"):
+        Conv1D.init(2, 3, 4, "seed")  # type: ignore[arg-type]
+
+
+def test_conv1d_and_sliding_window_compute_in_the_dtype_of_their_weights():
+    rng = np.random.default_rng(6)
+    conv = Conv1D.init(2, 3, 4, rng, dtype=np.float32)
+    assert conv.b.dtype == np.float32
+    assert conv(np.ones((5, 3))).dtype == np.float32
+    window = SlidingWindowAttention(MultiHeadAttention.init(4, 2, rng, dtype=np.float32), window=2)
+    assert window(np.ones((5, 4))).dtype == np.float32
 
 
 @pytest.mark.parametrize("window", [1, 3, 9, 20])

@@ -39,7 +39,11 @@ def test_the_wheel_holds_the_recordings_and_the_console_script(tmp_path):
             assert archive.read(name) == (ROOT / name).read_bytes()
         metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     assert "llmarch = llmarch.llm.cli:main" in entry_points
-    # replaying needs only NumPy: openai (and tqdm) come with the `llm` extra
+    # replaying needs only NumPy (and matplotlib, for the blocks that draw): openai and tqdm
+    # come with the `llm` extra
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
-    assert [r for r in requires if "extra ==" not in r] == ["Requires-Dist: numpy<3,>=1.24"]
+    assert sorted(r for r in requires if "extra ==" not in r) == [
+        "Requires-Dist: matplotlib<4,>=3.8",
+        "Requires-Dist: numpy<3,>=1.24",
+    ]
     assert any(r.startswith("Requires-Dist: openai") and "extra == 'llm'" in r for r in requires)

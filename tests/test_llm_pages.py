@@ -1,13 +1,11 @@
 """Recorded answers on the pages: a labelled box of sanitised Markdown; a missing recording fails the build."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from llm_answers import answer_box, render_answer
+from llmarch_guide.answers import answer_box, render_answer
+from sitetools import build, small_project
 
 from llmarch.llm import Recording, canonical_request
 
@@ -97,53 +95,23 @@ def test_each_seed_prompt_is_on_its_page_with_its_box():
         section = text[text.index("## Asking a model") :]
         include = section.index(f'--8<-- "{snippet}"')
         assert section.index(f"<!-- llm-answer: {snippet} -->") > include
-        assert "print(connector.get_completion(prompt))" in (ROOT / "snippets" / snippet).read_text()
+        assert "connector.get_completion(prompt)" in (ROOT / "snippets" / snippet).read_text()
 
 
-# ---------------------------------------------------------------- a real MkDocs build with the hook
-def _site_project(tmp: Path) -> Path:
-    """A small MkDocs project: the three pages' "Asking a model" sections, the real hook and snippets."""
-    docs = tmp / "docs"
+# ---------------------------------------------------------------- a real MkDocs build with the plugin
+def _site_project(tmp: Path, drop_box: str = "") -> Path:
+    """A small project of the three pages' "Asking a model" sections (without ``drop_box``'s box) and their snippets."""
+    pages = {"index.md": "# Home\n", "setup.md": "# Setup\n"}
     for page in PAGES:
         text = (ROOT / "docs" / page).read_text()
         section = text[text.index("## Asking a model") :].split("\n## ")[0]
-        (docs / page).parent.mkdir(parents=True, exist_ok=True)
-        (docs / page).write_text(f"# {page}\n\n{section}")
-    (docs / "index.md").write_text("# Home\n")
-    (docs / "setup.md").write_text("# Setup\n")
-    (tmp / "mkdocs.yml").write_text(
-        f"""site_name: t
-strict: true
-theme: {{name: material, font: false}}
-hooks: [{ROOT / "docs" / "hooks" / "llm_answers.py"}]
-markdown_extensions:
-  - admonition
-  - attr_list
-  - md_in_html
-  - tables
-  - toc
-  - pymdownx.superfences
-  - pymdownx.snippets: {{base_path: ["{ROOT / "snippets"}"], check_paths: true}}
-"""
-    )
-    return tmp
-
-
-def _build(project: Path, **env: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(project / "site")],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+        pages[page] = f"# {page}\n\n{section}".replace(f"<!-- llm-answer: {drop_box} -->", "")
+    snippets = {snippet: (ROOT / "snippets" / snippet).read_text() for snippet in PAGES.values()}
+    return small_project(tmp / "project", pages, snippets)
 
 
 def test_the_three_answers_render_on_their_pages(tmp_path):
-    project = _site_project(tmp_path)
-    proc = _build(project)
+    proc = build(_site_project(tmp_path), tmp_path / "site")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     starts = {
         "transformers": "Sure! Transformers and the attention mechanism",
@@ -151,33 +119,23 @@ def test_the_three_answers_render_on_their_pages(tmp_path):
         "comparison": "Below is a detailed comparison between Transformers, RNNs, and LSTMs",
     }
     for name, start in starts.items():
-        page = (project / "site" / name / "index.html").read_text()
+        page = (tmp_path / "site" / name / "index.html").read_text()
         assert "<!-- llm-answer" not in page
         box = page[page.index('<div class="admonition quote llm-answer"') :]
         assert "Recorded answer from gpt-4o (excerpt)" in box
         assert start in box
         assert "llmarch record --refresh snippets/" in box and 'href="../setup/"' in box
-    page = (project / "site" / "transformers" / "index.html").read_text()
+    page = (tmp_path / "site" / "transformers" / "index.html").read_text()
     assert "<h3><strong>What is a Transformer?</strong></h3>" in page  # formatted, not raw Markdown
 
 
-def test_a_prompt_with_no_recording_fails_the_strict_build(tmp_path):
-    project = _site_project(tmp_path)
+def test_a_prompt_with_no_recording_and_an_answer_not_shown_fail_the_strict_build(tmp_path):
     empty = tmp_path / "no-recordings"
     empty.mkdir()
-    proc = _build(project, LLMARCH_RECORDINGS=str(empty))
+    project = _site_project(tmp_path, drop_box="comparison/ask_comparison.py")
+    proc = build(project, tmp_path / "site", env={"LLMARCH_RECORDINGS": str(empty)})
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
     assert "snippets/transformers/ask_transformers.py asks a prompt with no recording" in log
     assert "llmarch record snippets/transformers/ask_transformers.py" in log
-
-
-def test_a_snippet_that_asks_a_model_needs_a_box(tmp_path):
-    project = _site_project(tmp_path)
-    page = project / "docs" / "comparison.md"
-    page.write_text(re.sub(r"<!-- llm-answer: [^>]+ -->", "", page.read_text()))
-    proc = _build(project)
-    assert proc.returncode != 0
-    assert (
-        "snippets/comparison/ask_comparison.py asks a model, but no page shows its answer" in proc.stdout + proc.stderr
-    )
+    assert "snippets/comparison/ask_comparison.py asks a model, but no page shows its answer" in log

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import snippet_check
 from fake_openai import PROVIDER_VARS, PROXY_VARS, FakeOpenAI, clean_environment, loopback_only
+from llmarch_guide import snippets as snippet_check
 
 from llmarch.llm import ConfigurationError, LLMConnector, RecordingCorruptError, RecordingStore, request_key
 from llmarch.llm.cli import main

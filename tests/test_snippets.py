@@ -1,38 +1,29 @@
-"""Every snippet runs and prints exactly its `#>` lines; every snippet is on a page; the check can fail."""
+"""Every snippet ran in the session's build and printed exactly its `#>` lines; the check itself can fail.
 
-import shutil
+The snippets run once, in the build (docs/plugin/): these tests read its report. The rules that
+every include is a snippet and every snippet is included are the build's too (tests/test_build.py
+shows them failing); here, the checker on single files.
+"""
 
 import pytest
-import snippet_check
-from snippet_check import ROOT, SNIPPETS, expected_source, included_snippets, run_snippet, snippet_files
+from llmarch_guide import snippets
+from llmarch_guide.snippets import expected_source, run_snippet, snippet_files
+from sitetools import ROOT
 
-DOCS = ROOT / "docs"
-SNIPPET_FILES = snippet_files()
-
-
-def page_includes() -> dict[str, list[str]]:
-    return {page.relative_to(DOCS).as_posix(): included_snippets(page.read_text()) for page in DOCS.rglob("*.md")}
+SNIPPETS = ROOT / "snippets"
+NAMES = [p.relative_to(SNIPPETS).as_posix() for p in snippet_files(SNIPPETS)]
 
 
-@pytest.mark.parametrize("path", SNIPPET_FILES, ids=[p.relative_to(SNIPPETS).as_posix() for p in SNIPPET_FILES])
-def test_snippet_prints_its_expected_output(path):
-    result = run_snippet(path)
-    assert result.ok, result.error
+@pytest.mark.parametrize("name", NAMES)
+def test_snippet_prints_its_expected_output(name, snippet_results):
+    assert name in snippet_results, f"the build did not run snippets/{name}"
+    assert snippet_results[name]["error"] is None, snippet_results[name]["error"]
 
 
-def test_every_snippet_is_on_a_page():
-    included = {name for names in page_includes().values() for name in names}
-    orphans = sorted(
-        p.relative_to(SNIPPETS).as_posix() for p in SNIPPET_FILES if p.relative_to(SNIPPETS).as_posix() not in included
-    )
-    assert not orphans, f"snippets no page includes: {orphans}"
-
-
-def test_every_include_exists():
-    missing = [
-        (page, name) for page, names in page_includes().items() for name in names if not (SNIPPETS / name).is_file()
-    ]
-    assert not missing
+def test_figures_are_collected_and_published(snippet_results, site):
+    assert snippet_results["transformers/attention_heatmap.py"]["figures"] == ["attention_heatmap.svg"]
+    assert (site / "figures" / "attention_heatmap.svg").read_bytes().startswith(b"<?xml")
+    # byte-identical run to run: tests/test_reproducible.py compares two whole builds
 
 
 def test_a_changed_output_line_is_reported(tmp_path):
@@ -63,10 +54,21 @@ def test_missing_output_lines_are_reported(tmp_path):
     assert not result.ok and "bare.py:2" in result.error
 
 
+def test_a_snippet_runs_with_one_blas_thread(monkeypatch, tmp_path):
+    """The build runs one snippet per core: BLAS threads on top of that would fight for the cores."""
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    script = tmp_path / "threads.py"
+    names = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"]
+    names.append("NUMEXPR_NUM_THREADS")
+    assert set(names) == set(snippets.ONE_THREAD)
+    script.write_text(f"import os\nprint(*(os.environ[n] for n in {names}))\n#> 1 1 1 1 1\n")
+    assert run_snippet(script).ok
+
+
 def test_update_writes_output_under_each_print(tmp_path):
     script = tmp_path / "loop.py"
     script.write_text("for i in range(2):\n    print(\n        i,\n    )\nprint('a\\n\\nb')\n#> stale\n")
-    assert snippet_check.update([script]) == 0
+    assert snippets.update([script]) == 0
     assert script.read_text() == (
         "for i in range(2):\n    print(\n        i,\n    )\n    #> 0\n    #> 1\nprint('a\\n\\nb')\n#> a\n#>\n#> b\n"
     )
@@ -78,22 +80,12 @@ def test_expected_source_rejects_print_aliases():
         expected_source("p = print\np(1)\n", [(2, "1\n")], "alias.py")
 
 
-def test_figures_are_collected(tmp_path):
-    script = tmp_path / "draw.py"
-    shutil.copy(SNIPPETS / "transformers" / "attention_heatmap.py", script)
-    result = run_snippet(script)
-    assert result.ok, result.error
-    assert set(result.figures) == {"attention_heatmap.svg"}
-    assert result.figures["attention_heatmap.svg"].startswith(b"<?xml")
-    assert result.figures == run_snippet(script).figures, "figures must be byte-identical run to run"
-
-
-@pytest.mark.parametrize("path", SNIPPET_FILES, ids=[p.relative_to(SNIPPETS).as_posix() for p in SNIPPET_FILES])
-def test_code_fits_the_page(path):
+@pytest.mark.parametrize("name", NAMES)
+def test_code_fits_the_page(name):
     """Code lines (not `#>` output) stay within 88 characters, so a page shows them without scrolling."""
     long = [
         f"{n}: {line}"
-        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        for n, line in enumerate((SNIPPETS / name).read_text().splitlines(), start=1)
         if len(line) > 88 and not line.lstrip().startswith("#>")
     ]
     assert not long, "\n".join(long)

@@ -59,10 +59,10 @@ def test_encoder_layer_matches_its_formula(norm: str) -> None:
     x = np.random.default_rng(2).standard_normal((5, D))
     if norm == "post":
         h = layer.ln_1(x + layer.self_attn(x))
-        expected = layer.ln_2(h + layer.ffn(h))
+        expected = layer.ln_2(h + layer.mlp(h))
     else:
         h = x + layer.self_attn(layer.ln_1(x))
-        expected = h + layer.ffn(layer.ln_2(h))
+        expected = h + layer.mlp(layer.ln_2(h))
     np.testing.assert_allclose(layer(x), expected, atol=1e-12)
 
 
@@ -102,11 +102,11 @@ def test_decoder_layer_matches_its_formula(norm: str) -> None:
     if norm == "post":
         h1 = layer.ln_1(x + layer.self_attn(x, mask=causal))
         h2 = layer.ln_2(h1 + layer.cross_attn(h1, memory))
-        expected = layer.ln_3(h2 + layer.ffn(h2))
+        expected = layer.ln_3(h2 + layer.mlp(h2))
     else:
         h1 = x + layer.self_attn(layer.ln_1(x), mask=causal)
         h2 = h1 + layer.cross_attn(layer.ln_2(h1), memory)
-        expected = h2 + layer.ffn(layer.ln_3(h2))
+        expected = h2 + layer.mlp(layer.ln_3(h2))
     np.testing.assert_allclose(layer(x, memory), expected, atol=1e-12)
 
 
@@ -132,7 +132,7 @@ def test_decoder_layer_combines_padding_and_causal_masks() -> None:
     combined = causal_mask(5) & pad  # (2, 5, 5): query i sees key j <= i that is not padding
     h1 = layer.ln_1(x + layer.self_attn(x, mask=combined[:, None]))
     h2 = layer.ln_2(h1 + layer.cross_attn(h1, memory))
-    np.testing.assert_allclose(out, layer.ln_3(h2 + layer.ffn(h2)), atol=1e-12)
+    np.testing.assert_allclose(out, layer.ln_3(h2 + layer.mlp(h2)), atol=1e-12)
     # A padded query now sees only the real tokens, so it differs from the causal-only output.
     assert not np.allclose(out[1, 4], layer(x, memory)[1, 4])
     np.testing.assert_allclose(out[1, :3], layer(x, memory)[1, :3], atol=1e-12)
@@ -190,7 +190,7 @@ def test_base_model_parameter_count() -> None:
     assert expected == 63_082_496
     small = TransformerConfig.base(vocab_size=50, n_layers=1)
     model = Transformer.init(small, rng())
-    arrays = [model.embedding.weight]
+    arrays = [model.wte.weight]
     for layer in [*model.encoder, *model.decoder]:
         for part in (getattr(layer, f.name) for f in fields(layer) if f.name != "norm"):
             arrays += [getattr(part, f.name) for f in fields(part) if isinstance(getattr(part, f.name), np.ndarray)]
@@ -214,7 +214,7 @@ def test_transformer_forward_shapes_and_norms() -> None:
 def test_transformer_embedding_is_scaled_and_positioned() -> None:
     model = Transformer.init(TransformerConfig.tiny(11), rng())
     ids = np.array([3, 1, 4])
-    expected = model.embedding.weight[ids] * math.sqrt(32) + sinusoidal_positional_encoding(3, 32)
+    expected = model.wte.weight[ids] * math.sqrt(32) + sinusoidal_positional_encoding(3, 32)
     np.testing.assert_allclose(model.embed(ids), expected)
 
 
@@ -222,7 +222,7 @@ def test_transformer_output_layer_is_tied_and_causal() -> None:
     model = Transformer.init(TransformerConfig.tiny(11), rng(), std=0.3)
     src, tgt = np.array([1, 2, 3]), np.array([4, 5, 6, 7])
     memory = model.encode(src)
-    np.testing.assert_allclose(model(src, tgt), model.decode(tgt, memory) @ model.embedding.weight.T)
+    np.testing.assert_allclose(model(src, tgt), model.decode(tgt, memory) @ model.wte.weight.T)
     changed = tgt.copy()
     changed[2:] = 9
     np.testing.assert_allclose(model(src, changed)[:2], model(src, tgt)[:2], atol=1e-12)
@@ -252,8 +252,13 @@ def test_transformer_config_rejects_bad_values() -> None:
         TransformerConfig(n_layers=2.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="config must be a TransformerConfig"):
         Transformer.init({"d_model": 8})  # type: ignore[arg-type]
+    expected = r"rng must be a numpy\.random\.Generator, an int seed or None; got RandomState"
+    with pytest.raises(TypeError, match=expected):
+        Transformer.init(TransformerConfig.tiny(11), rng=np.random.RandomState(0))  # type: ignore[arg-type]
     model = Transformer.init(TransformerConfig.tiny(11), rng())
-    with pytest.raises(ValueError, match=r"ids must lie in \[0, 10\]"):
+    with pytest.raises(ValueError, match=r"src must lie in \[0, 10\]"):
         model(np.array([1, 11]), np.array([1]))
     with pytest.raises(ValueError, match="src must have shape"):
         model.encode(3)
+    with pytest.raises(ValueError, match=r"memory: last dimension must be d_model = 32; got shape \(3, 8\)"):
+        model.decode(np.array([1]), np.zeros((3, 8)))

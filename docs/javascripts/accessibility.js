@@ -1,5 +1,5 @@
 // Material wraps each code block's copy button in a <nav>, added in the browser, so the build's
-// accessibility hook (docs/hooks/accessibility.py) cannot reach it: a page with several code blocks
+// accessibility rewrites (docs/plugin/llmarch_guide/markup.py) cannot reach it: a page with several code blocks
 // had several unnamed navigation landmarks (axe: landmark-unique). A copy button is not
 // navigation, so its wrapper loses the landmark role, now and whenever Material adds one.
 (() => {

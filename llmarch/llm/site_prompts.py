@@ -10,7 +10,7 @@ with :mod:`ast`, without running anything, so the rules are strict:
   once, at module level, to a string literal (adjacent literals in parentheses count as one).
 
 A snippet that asks a prompt in any other way is an error naming the file and line, never
-a prompt silently left out. The snippet check (``docs/hooks/snippet_check.py``) runs the
+a prompt silently left out. The guide's build (``docs/plugin/``) runs the
 same snippets in ``replay`` mode, so a prompt read wrongly here shows up there as a
 missing recording.
 """

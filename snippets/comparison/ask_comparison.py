@@ -3,6 +3,8 @@
 Without credentials, the recorded answer is replayed.
 """
 
+import textwrap
+
 from llmarch.llm import LLMConnector
 
 prompt = (
@@ -11,8 +13,12 @@ prompt = (
 )
 
 connector = LLMConnector()  # model "gpt-4o"; see the Setup page for live calls
-print(connector.get_completion(prompt))
-#> Below is a detailed comparison between Transformers, RNNs, and LSTMs presented in a tabular format, with real-world analogies to make each concept more relatable.
-#>
-#> | **Aspect**                     | **Transformers**                                                                                     | **RNNs**                                                                                                           | **LSTMs**                                                                                                          | **Real-World Analogy**                                                                                                   |
-#> |---------------------------------|-----------------------------------------------------------------------------------------------------|--------------------------------------------------------------------------------------------------------------------|-----------------------------------------------------
+answer = connector.get_completion(prompt)
+
+# The start of the answer, wrapped to fit; the box below shows all of it, formatted.
+print(textwrap.fill(answer.split("\n\n")[0], width=80))
+#> Below is a detailed comparison between Transformers, RNNs, and LSTMs presented
+#> in a tabular format, with real-world analogies to make each concept more
+#> relatable.
+print(f"... {len(answer)} characters in all")
+#> ... 966 characters in all

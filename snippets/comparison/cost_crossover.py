@@ -32,13 +32,14 @@ for d in (64, 256, 1024):
     #> d = 1024: Table 1's count: cheaper than an RNN while n < 1024
     vs_lstm = lengths[attention_all >= lstm_all][0]
     vs_rnn = np.sum(attention_all < rnn_all)
-    print(
-        f"          every product: cheaper than an LSTM while n < {vs_lstm},"
-        f" than an RNN at {vs_rnn} lengths"
-    )
-    #>           every product: cheaper than an LSTM while n < 128, than an RNN at 0 lengths
-    #>           every product: cheaper than an LSTM while n < 512, than an RNN at 0 lengths
-    #>           every product: cheaper than an LSTM while n < 2048, than an RNN at 0 lengths
+    print(f"          every product: cheaper than an LSTM while n < {vs_lstm},")
+    #>           every product: cheaper than an LSTM while n < 128,
+    #>           every product: cheaper than an LSTM while n < 512,
+    #>           every product: cheaper than an LSTM while n < 2048,
+    print(f"          cheaper than an RNN at {vs_rnn} lengths")
+    #>           cheaper than an RNN at 0 lengths
+    #>           cheaper than an RNN at 0 lengths
+    #>           cheaper than an RNN at 0 lengths
 
 d = 512
 attention, rnn, lstm = three_layers(d)
@@ -57,7 +58,6 @@ fig = line_chart(
     ylabel="multiply-adds (log scale)",
     logx=True,
     logy=True,
+    vlines={"n = d": d},
 )
-fig.axes[0].axvline(d, color="grey", linewidth=1)
-fig.axes[0].annotate(" n = d", (d, costs["RNN"][0]), color="grey")
 save_figure(fig, "comparison_cost_crossover.svg")

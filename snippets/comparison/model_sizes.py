@@ -49,9 +49,10 @@ for row in GPT3_TABLE:
     if not row.heads_consistent:
         other = row.n_heads * row.d_head
         counted = count_parameters(row.config(d_model=other))
-        print(
-            f"{row.name}: with d_model = {row.n_heads} x {row.d_head} = {other},"
-            f" {counted:,} parameters ({difference(counted, row)} from {row.n_params})"
-        )
-        #> GPT-3 XL: with d_model = 24 x 128 = 3072, 2,879,554,560 parameters (+121.5% from 1.3B)
-        #> GPT-3 13B: with d_model = 40 x 128 = 5120, 12,853,386,240 parameters (-1.1% from 13.0B)
+        print(f"{row.name}: with d_model = {row.n_heads} x {row.d_head} = {other},")
+        #> GPT-3 XL: with d_model = 24 x 128 = 3072,
+        #> GPT-3 13B: with d_model = 40 x 128 = 5120,
+        change = difference(counted, row)
+        print(f"  {counted:,} parameters, {change} from {row.n_params}")
+        #>   2,879,554,560 parameters, +121.5% from 1.3B
+        #>   12,853,386,240 parameters, -1.1% from 13.0B

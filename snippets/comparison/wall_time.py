@@ -1,15 +1,21 @@
 """Wall time of one forward pass, recurrent layers against self-attention."""
 
+import textwrap
+
 from llmarch.benchmarks import load_benchmarks
 from llmarch.plotting import line_chart, save_figure
 
 # Nothing is timed while the site builds: `make bench` measured it and wrote the
 # results file shipped in the package, with the machine it ran on.
 result = load_benchmarks()["recurrent_vs_attention"]
-print(result.title)
-#> one forward pass over n positions, batch 1, d 512, 8 heads, float32 (NumPy, 1 CPU thread)
-print(result.machine())
-#> Intel(R) Xeon(R) Processor, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads); measured 2026-11-29 22:19 UTC
+print(textwrap.fill(result.title, 80))
+#> one forward pass over n positions, batch 1, d 512, 8 heads, float32 (NumPy, 1
+#> CPU thread)
+print(result.machine().replace("; ", "\n"))  # one fact a line
+#> Intel(R) Xeon(R) Processor, 2 cores
+#> Python 3.11.7
+#> NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads)
+#> measured 2026-11-29 22:19 UTC
 env = result.environment
 print("load average before:", env["load_average_before"])
 #> load average before: [1.0, 0.93, 1.44]

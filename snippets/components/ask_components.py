@@ -3,6 +3,8 @@
 Without credentials, the recorded answer is replayed.
 """
 
+import textwrap
+
 from llmarch.llm import LLMConnector
 
 prompt = (
@@ -12,14 +14,14 @@ prompt = (
 )
 
 connector = LLMConnector()  # model "gpt-4o"; see the Setup page for live calls
-print(connector.get_completion(prompt))
-#> The Transformer architecture is a powerful framework for building large language models (LLMs) like OpenAI's GPT series. It consists of several key components, each playing a unique role in enabling the model to process and generate language. Here’s a breakdown of the key components, along with relatable real-world analogies to help clarify their functions:
-#>
-#> ---
-#>
-#> ### 1. **Self-Attention Mechanism**
-#>    **What it does:**
-#>    The self-attention mechanism allows the model to focus on different parts of the input (e.g., words in a sentence) depending on their relevance to understanding the context. It computes relationships between words at every position to determine how much attention each word deserves.
-#>
-#>    **Analogy:**
-#>    - **Spotlight at a concert:** Imagine you're at a concert with multiple performers on stage. The spotlight moves dynamically to highlight the performer who’s most relevant at any given moment, ensuring that the audience focu
+answer = connector.get_completion(prompt)
+
+# The start of the answer, wrapped to fit; the box below shows all of it, formatted.
+print(textwrap.fill(answer.split("\n\n")[0], width=80))
+#> The Transformer architecture is a powerful framework for building large language
+#> models (LLMs) like OpenAI's GPT series. It consists of several key components,
+#> each playing a unique role in enabling the model to process and generate
+#> language. Here’s a breakdown of the key components, along with relatable real-
+#> world analogies to help clarify their functions:
+print(f"... {len(answer)} characters in all")
+#> ... 958 characters in all

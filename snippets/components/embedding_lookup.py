@@ -1,10 +1,9 @@
 """Token embedding: text -> ids -> vectors, drawn as barcodes in embedding.svg."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from llmarch import CharTokenizer, TokenEmbedding
-from llmarch.plotting import save_figure
+from llmarch.plotting import matrix_heatmap, save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -34,9 +33,13 @@ print(np.allclose(one_hot @ embedding.weight, vectors))
 print(np.array_equal(embedding(tokenizer.encode("o")), vectors[[1]]))
 #> True
 
-fig, ax = plt.subplots(figsize=(7, 2.6), facecolor="white", layout="constrained")
-ax.imshow(vectors, cmap="Greys", aspect="auto", interpolation="nearest")
-ax.set_yticks(range(len(ids)), labels=[repr(c) for c in "to be"])
-ax.set_xlabel("feature (16 numbers per token)")
-ax.set_title("Each token's embedding, drawn like a barcode")
+fig = matrix_heatmap(
+    vectors,
+    title="Each token's embedding, drawn like a barcode",
+    xlabel="feature (16 numbers per token)",
+    yticklabels=[repr(c) for c in "to be"],
+    cmap="Greys",
+    colorbar_label=None,
+    figsize=(6, 2.4),
+)
 save_figure(fig, "embedding.svg")

@@ -1,10 +1,10 @@
 """A tiny encoder-decoder transformer: who sees whom (attention_patterns.svg)."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from llmarch import CharTokenizer, Transformer, TransformerConfig, causal_mask
-from llmarch.plotting import save_figure
+from llmarch.diagrams import encoder_decoder_diagram
+from llmarch.plotting import heatmaps, save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -40,26 +40,26 @@ enc = model.encoder[0].self_attn.attend(x_src)[1][0]
 dec = model.decoder[0].self_attn.attend(x_tgt, mask=causal_mask(len(tgt)))[1][0]
 cross = model.decoder[0].cross_attn.attend(x_tgt, context=memory)[1][0]
 
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), facecolor="white",
-                         layout="constrained")
-panels = [
-    (enc, "encoder self-attention", src, src),
-    (dec, "decoder masked self-attention", tgt, tgt),
-    (cross, "decoder cross-attention", tgt, src),
-]
-top = max(w.max() for w, *_ in panels)  # one colour scale for all three
 
 
 def labels(ids):  # a space would be an empty tick label: show it as ␣
     return [char if char != " " else "␣" for char in tokenizer.decode(ids)]
 
 
-for ax, (w, title, rows, cols) in zip(axes, panels, strict=True):
-    image = ax.imshow(w, cmap="viridis", vmin=0, vmax=top)
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks(range(len(cols)), labels=labels(cols))
-    ax.set_yticks(range(len(rows)), labels=labels(rows))
-    ax.set_xlabel("key")
-    ax.set_ylabel("query")
-fig.colorbar(image, ax=axes, label="attention weight", shrink=0.8)
+fig = heatmaps(  # one colour scale for all three
+    {
+        "encoder self-attention": enc,
+        "decoder masked self-attention": dec,
+        "decoder cross-attention": cross,
+    },
+    {
+        "encoder self-attention": (labels(src), labels(src)),
+        "decoder masked self-attention": (labels(tgt), labels(tgt)),
+        "decoder cross-attention": (labels(tgt), labels(src)),
+    },
+    panel_size=2.4,
+)
 save_figure(fig, "attention_patterns.svg")
+
+# The whole model, drawn from the object: its layers, their parts and sizes.
+save_figure(encoder_decoder_diagram(model), "encoder_decoder.svg")

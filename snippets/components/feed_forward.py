@@ -1,10 +1,9 @@
 """The position-wise feed-forward network, and its activations (activations.svg)."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from llmarch import FeedForward, gelu, gelu_tanh, relu
-from llmarch.plotting import save_figure
+from llmarch.plotting import line_chart, save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -26,12 +25,10 @@ xs = np.linspace(-4, 4, 401)
 print(f"max |gelu - gelu_tanh|: {np.abs(gelu(xs) - gelu_tanh(xs)).max():.1e}")
 #> max |gelu - gelu_tanh|: 4.7e-04
 
-fig, ax = plt.subplots(figsize=(6, 3.6), facecolor="white", layout="constrained")
-ax.plot(xs, relu(xs), label="ReLU (Vaswani et al.)")
-ax.plot(xs, gelu(xs), label="GELU, exact")
-ax.plot(xs, gelu_tanh(xs), "--", label="GELU, tanh form (GPT-2)")
-ax.set_xlabel("input")
-ax.set_ylabel("output")
-ax.legend()
-ax.grid(alpha=0.3)
+curves = {
+    "ReLU (Vaswani et al.)": relu(xs),
+    "GELU, exact": gelu(xs),
+    "GELU, tanh form (GPT-2)": gelu_tanh(xs),
+}
+fig = line_chart(xs, curves, xlabel="input", ylabel="output", markers=False)
 save_figure(fig, "activations.svg")

@@ -1,10 +1,7 @@
 """Where the parameters of GPT-2 live, counted exactly (gpt2_parameters.svg)."""
 
-import matplotlib.pyplot as plt
-import numpy as np
-
 from llmarch import GPTConfig, count_parameters, parameter_breakdown
-from llmarch.plotting import save_figure
+from llmarch.plotting import bar_chart, save_figure
 
 for name in GPTConfig.presets():
     config = GPTConfig.preset(name)
@@ -30,15 +27,14 @@ ffn_share = parts["feed_forward"] / (parts["feed_forward"] + parts["attention"])
 print(f"token embedding: {share:.0%} of gpt2; feed-forward: {ffn_share:.0%} of a block")
 #> token embedding: 31% of gpt2; feed-forward: 67% of a block
 
-fig, ax = plt.subplots(figsize=(7, 3.4), facecolor="white", layout="constrained")
 names = GPTConfig.presets()
-left = np.zeros(len(names))
-for part in ("token_embedding", "position_embedding", "attention", "feed_forward",
-             "norms"):
-    sizes = np.array([parameter_breakdown(GPTConfig.preset(n))[part] for n in names])
-    ax.barh(names, sizes / 1e6, left=left, label=part.replace("_", " "))
-    left += sizes / 1e6
-ax.invert_yaxis()
-ax.set_xlabel("parameters (millions)")
-ax.legend(loc="upper right", fontsize=8)
+breakdowns = [parameter_breakdown(GPTConfig.preset(name)) for name in names]
+millions = {
+    part.replace("_", " "): [breakdown[part] / 1e6 for breakdown in breakdowns]
+    for part in breakdowns[0]
+    if part != "output"  # tied: no parameters of its own
+}
+fig = bar_chart(
+    names, millions, stacked=True, horizontal=True, ylabel="parameters (millions)"
+)
 save_figure(fig, "gpt2_parameters.svg")

@@ -1,10 +1,9 @@
 """Causal and padding masks, and the two combined, drawn in masks.svg."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from llmarch import causal_mask, padding_mask
-from llmarch.plotting import save_figure
+from llmarch.plotting import heatmaps, save_figure
 
 n = 5
 causal = causal_mask(n)
@@ -35,16 +34,12 @@ print(both[0].astype(int))
 #>  [1 1 1 0 0]
 #>  [1 1 1 0 0]]
 
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), facecolor="white",
-                         layout="constrained")
-panels = [
-    (causal, "causal"),
-    (np.broadcast_to(padding[0], (n, n)), "padding (3 real tokens)"),
-    (both[0], "causal AND padding"),
-]
-for ax, (mask, title) in zip(axes, panels, strict=True):
-    ax.imshow(mask, cmap="Greys_r", vmin=0, vmax=1)
-    ax.set_title(title)
-    ax.set_xlabel("key (white: may attend)")
-    ax.set_ylabel("query")
+panels = {
+    "causal": causal,
+    "padding (3 real tokens)": np.broadcast_to(padding[0], (n, n)),
+    "causal AND padding": both[0],
+}
+fig = heatmaps(
+    panels, xlabel="key (yellow: may attend)", colorbar_label=None, panel_size=2.1
+)
 save_figure(fig, "masks.svg")

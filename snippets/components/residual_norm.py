@@ -1,10 +1,9 @@
 """Pre-LN and post-LN residual blocks, side by side (residual_stream.svg)."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from llmarch import FeedForward, LayerNorm, post_ln_residual, pre_ln_residual
-from llmarch.plotting import save_figure
+from llmarch.plotting import line_chart, save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -45,12 +44,12 @@ print(f"std at the start {pre_scale[0]:.2f}; after {n_layers} layers: "
       f"pre-LN {pre_scale[-1]:.2f}, post-LN {post_scale[-1]:.2f}")
 #> std at the start 1.01; after 24 layers: pre-LN 4.43, post-LN 1.00
 
-fig, ax = plt.subplots(figsize=(6, 3.4), facecolor="white", layout="constrained")
 layers = np.arange(n_layers + 1)  # 0: the stream before the first layer
-ax.plot(layers, pre_scale, "o-", label="pre-LN: x + F(LN(x))")
-ax.plot(layers, post_scale, "s-", label="post-LN: LN(x + F(x))")
-ax.set_xlabel("layers applied")
-ax.set_ylabel("std of the residual stream")
-ax.legend()
-ax.grid(alpha=0.3)
+fig = line_chart(
+    layers,
+    {"pre-LN: x + F(LN(x))": pre_scale, "post-LN: LN(x + F(x))": post_scale},
+    xlabel="layers applied",
+    ylabel="std of the residual stream",
+    figsize=(6, 3.4),
+)
 save_figure(fig, "residual_stream.svg")

@@ -1,18 +1,20 @@
 """Tiled attention against torch's kernel, measured (efficiency_benchmark.svg)."""
 
-import matplotlib.pyplot as plt
-import numpy as np
+import textwrap
 
 from llmarch.benchmarks import load_benchmarks
-from llmarch.plotting import save_figure
+from llmarch.plotting import bar_chart, save_figure
 
-attention = load_benchmarks()[
-    "attention"
-]  # written by `make bench`, shipped with the package
-print(attention.title)
+# Written by `make bench`, shipped with the package.
+attention = load_benchmarks()["attention"]
+print(textwrap.fill(attention.title, 80))
 #> causal attention, batch 1, 12 heads, d_head 64, float32 (CPU)
-print(attention.machine())
-#> Intel(R) Xeon(R) Processor, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads); torch 2.13.0+cpu (up to 2 threads); measured 2026-11-29 22:17 UTC
+print(attention.machine().replace("; ", "\n"))  # one fact a line
+#> Intel(R) Xeon(R) Processor, 2 cores
+#> Python 3.11.7
+#> NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads)
+#> torch 2.13.0+cpu (up to 2 threads)
+#> measured 2026-11-29 22:17 UTC
 print(
     attention.table(
         ["n", "torch ms", "tiled ms", "plain ms", "tiled/torch", "plain/torch"]
@@ -68,7 +70,7 @@ for target in attention.targets:
 
 # The same run measured the memory of one head at a long length (with tracemalloc).
 memory = load_benchmarks()["attention_memory"]
-print(memory.title)
+print(textwrap.fill(memory.title, 80))
 #> peak memory of one head of causal attention, d_head 64, float32
 print(memory.table())
 #>    n  n x n scores MiB  plain MiB  tiled MiB  plain/tiled
@@ -76,28 +78,15 @@ print(memory.table())
 #> 2048                16       48.1       1.63           29
 #> 8192               256        768       4.64          166
 
-lengths = np.array(attention.column("n"))
-fig, ax = plt.subplots(figsize=(6.5, 3.8), facecolor="white", layout="constrained")
-width = 0.27
-for offset, (label, column) in zip(
-    (-1, 0, 1),
-    [
-        ("torch, fused C++", "torch ms"),
-        ("llmarch, tiled", "tiled ms"),
-        ("llmarch, plain", "plain ms"),
-    ],
-    strict=True,
-):
-    ax.bar(
-        np.arange(len(lengths)) + offset * width,
-        attention.column(column),
-        width,
-        label=label,
-    )
-ax.set_xticks(np.arange(len(lengths)), labels=[f"n = {n}" for n in lengths])
-ax.set_yscale("log")
-ax.set_ylabel("milliseconds (log scale)")
-ax.set_title("Causal attention, 12 heads, d_head 64, float32, CPU", fontsize=10)
-ax.legend()
-ax.grid(axis="y", alpha=0.3)
+fig = bar_chart(
+    [f"n = {n}" for n in attention.column("n")],
+    {
+        "torch, fused C++": attention.column("torch ms"),
+        "llmarch, tiled": attention.column("tiled ms"),
+        "llmarch, plain": attention.column("plain ms"),
+    },
+    title="Causal attention, 12 heads, d_head 64, float32, CPU",
+    ylabel="milliseconds (log scale)",
+    logy=True,
+)
 save_figure(fig, "efficiency_benchmark.svg")

@@ -1,12 +1,18 @@
 """The measured benchmark: generating with and without the KV cache."""
 
+import textwrap
+
 from llmarch.benchmarks import load_benchmarks
 
 kv = load_benchmarks()["kv_cache"]  # written by `make bench`, shipped with the package
-print(kv.title)
-#> GPT.generate, d_model 128, 4 layers, 4 heads, vocabulary 256, float32, greedy, 1 BLAS thread
-print(kv.machine())
-#> Intel(R) Xeon(R) Processor, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads); measured 2026-11-29 22:17 UTC
+print(textwrap.fill(kv.title, 80))
+#> GPT.generate, d_model 128, 4 layers, 4 heads, vocabulary 256, float32, greedy, 1
+#> BLAS thread
+print(kv.machine().replace("; ", "\n"))  # one fact a line
+#> Intel(R) Xeon(R) Processor, 2 cores
+#> Python 3.11.7
+#> NumPy 2.4.6 with openblas 0.3.31.188.0 (SkylakeX kernel, up to 2 threads)
+#> measured 2026-11-29 22:17 UTC
 print(kv.table())
 #> new tokens  cache s  no cache s  cache ms/token  no cache ms/token  speed-up
 #> ----------  -------  ----------  --------------  -----------------  --------

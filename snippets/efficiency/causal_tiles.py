@@ -1,11 +1,8 @@
 """The tiles causal attention computes, masks, skips (efficiency_causal_tiles.svg)."""
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
 
-from llmarch.plotting import save_figure
+from llmarch.plotting import category_grid, save_figure
 
 n, block = 1024, 128
 tiles = -(-n // block)  # blocks per side, rounding up
@@ -20,9 +17,7 @@ for i in range(tiles):  # query block: queries i*block .. (i+1)*block - 1
         if first_key > last_query:
             kind[i, j] = 0  # no query of this block may see any of these keys
         elif last_key > first_query:
-            kind[i, j] = (
-                1  # crosses the diagonal: keys after each query are set to -inf
-            )
+            kind[i, j] = 1  # crosses the diagonal: later keys are set to -inf
         else:
             kind[i, j] = 2
 
@@ -42,26 +37,13 @@ print(
 )
 #> tiles computed: 56%; scores needed by causal attention: 50%
 
-colors = ["#dddddd", "#f4a261", "#2a9d8f"]
-fig, ax = plt.subplots(figsize=(4.8, 5.4), facecolor="white", layout="constrained")
-ax.imshow(kind, cmap=ListedColormap(colors), vmin=0, vmax=2)
-ax.set_xticks(
-    np.arange(tiles), labels=[str(j * block) for j in range(tiles)], rotation=90
-)
-ax.set_yticks(np.arange(tiles), labels=[str(i * block) for i in range(tiles)])
-ax.set_xticks(np.arange(tiles + 1) - 0.5, minor=True)
-ax.set_yticks(np.arange(tiles + 1) - 0.5, minor=True)
-ax.grid(which="minor", color="white", linewidth=2)
-ax.tick_params(which="minor", length=0)
-ax.set_xlabel("first key of the block")
-ax.set_ylabel("first query of the block")
-ax.set_title(f"n = {n}, blocks of {block}", fontsize=10)
-labels = ["skipped", "masked inside", "computed whole"]
-fig.legend(
-    [Patch(color=c) for c in colors],
-    labels,
-    loc="outside lower center",
-    ncols=3,
-    fontsize=9,
+fig = category_grid(
+    kind,
+    ["skipped", "masked inside", "computed whole"],
+    title=f"n = {n}, blocks of {block}",
+    xlabel="first key of the block",
+    ylabel="first query of the block",
+    xticklabels=[str(j * block) for j in range(tiles)],
+    yticklabels=[str(i * block) for i in range(tiles)],
 )
 save_figure(fig, "efficiency_causal_tiles.svg")

@@ -3,6 +3,8 @@
 import numpy as np
 
 from llmarch import GPT, GPTConfig, KVCache
+from llmarch.diagrams import kv_cache_diagram
+from llmarch.plotting import save_figure
 
 config = GPTConfig(vocab_size=256, n_positions=512, d_model=128, n_layers=4, n_heads=4)
 model = GPT.init(config, np.random.default_rng(0))
@@ -11,18 +13,18 @@ prompt = np.random.default_rng(1).integers(0, config.vocab_size, 16)
 # One cache per layer. The prompt goes in once; after that, each step feeds one token.
 caches = [KVCache() for _ in model.blocks]
 h = model.hidden_states(prompt, caches)
-print("after the prompt:", caches[0].keys.shape, "(heads, tokens, d_head)")
+shapes = [caches[0].keys.shape]
+print("after the prompt:", shapes[0], "(heads, tokens, d_head)")
 #> after the prompt: (4, 16, 32) (heads, tokens, d_head)
-next_token = np.argmax(h[-1] @ model.wte.weight.T)
-h = model.hidden_states([next_token], caches)
-print(
-    "after one step:  ",
-    caches[0].keys.shape,
-    "- the step computed",
-    h.shape[0],
-    "new row",
-)
-#> after one step:   (4, 17, 32) - the step computed 1 new row
+for step in (1, 2, 3):
+    next_token = np.argmax(h[-1] @ model.wte.weight.T)
+    h = model.hidden_states([next_token], caches)  # only the new token goes in
+    shapes.append(caches[0].keys.shape)
+    print(f"after step {step}:   ", shapes[-1], "- computed", h.shape[0], "new row")
+    #> after step 1:    (4, 17, 32) - computed 1 new row
+    #> after step 2:    (4, 18, 32) - computed 1 new row
+    #> after step 3:    (4, 19, 32) - computed 1 new row
+save_figure(kv_cache_diagram(shapes, n_layers=len(caches)), "kv_cache.svg")
 
 # generate() does exactly this; without the cache it recomputes the whole text
 # at every step.

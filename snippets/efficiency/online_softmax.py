@@ -1,10 +1,9 @@
 """The online softmax: a running max and sum (efficiency_online_softmax.svg)."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from llmarch import softmax
-from llmarch.plotting import save_figure
+from llmarch.plotting import online_softmax_chart, save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -47,30 +46,6 @@ print(
 )
 #> m is the max: True   ell is the sum: True
 
-ends, ms, ells = (np.array(column) for column in zip(*history, strict=True))
-starts = ends - block
-fig, (top, bottom) = plt.subplots(
-    2, 1, figsize=(7, 5), sharex=True, facecolor="white", layout="constrained"
-)
-top.bar(np.arange(len(scores)), scores, color="lightsteelblue", label="score $s_j$")
-top.hlines(
-    ms,
-    starts - 0.5,
-    ends - 0.5,
-    color="crimson",
-    linewidth=2.5,
-    label="running max $m$ after the block",
-)
-bottom.plot(
-    ends - 1, ells, "o-", color="darkgreen", label=r"running sum $\ell$ after the block"
-)
-for edge in ends[:-1]:
-    top.axvline(edge - 0.5, color="grey", linestyle=":")
-    bottom.axvline(edge - 0.5, color="grey", linestyle=":")
-top.set_ylabel("score")
-top.legend(loc="lower left", fontsize=9)
-bottom.set_xlabel(f"key position j (blocks of {block})")
-bottom.set_ylabel(r"$\ell$")
-bottom.set_ylim(bottom=0)
-bottom.legend(loc="lower right", fontsize=9)
+ends, ms, ells = zip(*history, strict=True)
+fig = online_softmax_chart(scores, ends, ms, ells)
 save_figure(fig, "efficiency_online_softmax.svg")

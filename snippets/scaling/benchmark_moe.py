@@ -6,8 +6,12 @@ results = load_benchmarks()
 moe = results["moe"]  # written by `make bench`, shipped with the package
 print(moe.title)
 #> Greedy generation of 64 tokens after 32, float32, 1 thread each
-print(moe.machine())
-#> AMD EPYC, 2 cores; Python 3.11.7; NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, up to 1 threads); torch 2.13.0+cpu (up to 1 threads); measured 2026-12-01 11:36 UTC
+print(moe.machine().replace("; ", "\n"))  # one fact a line
+#> AMD EPYC, 2 cores
+#> Python 3.11.7
+#> NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, up to 1 threads)
+#> torch 2.13.0+cpu (up to 1 threads)
+#> measured 2026-12-01 11:36 UTC
 print("load average (1, 5, 15 min) before:", moe.environment["load_average_before"])
 #> load average (1, 5, 15 min) before: [11.1, 10.49, 8.94]
 print(moe.table())
@@ -27,8 +31,13 @@ for what, ratio in moe.extra.items():
 cache = results["latent_cache"]  # the memory of the cache, measured
 print(cache.title)
 #> The KV cache after 512 tokens: 2 layers, 16 query heads, width 2048, float32
-print(cache.table())
-#>                        attention  tokens  cache bytes  bytes / token / layer  numbers / token / layer
-#> --------------------------------  ------  -----------  ---------------------  -----------------------
-#> grouped-query, 8 KV heads of 128     512      8388608                   8192                     2048
-#>                 latent, 512 + 64     512      2359296                   2304                      576
+print(cache.table(["attention", "tokens", "cache bytes", "bytes / token / layer"]))
+#>                        attention  tokens  cache bytes  bytes / token / layer
+#> --------------------------------  ------  -----------  ---------------------
+#> grouped-query, 8 KV heads of 128     512      8388608                   8192
+#>                 latent, 512 + 64     512      2359296                   2304
+print(cache.table(["attention", "numbers / token / layer"]))
+#>                        attention  numbers / token / layer
+#> --------------------------------  -----------------------
+#> grouped-query, 8 KV heads of 128                     2048
+#>                 latent, 512 + 64                      576

@@ -3,6 +3,8 @@
 import numpy as np
 
 from llmarch import scaled_dot_product_attention
+from llmarch.diagrams import attention_diagram
+from llmarch.plotting import save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -43,3 +45,6 @@ for word, row in zip(words, output, strict=True):
 lib_output, lib_weights = scaled_dot_product_attention(Q, K, V)
 print(np.allclose(lib_output, output), np.allclose(lib_weights, weights))
 #> True True
+
+# Every number of the three steps, drawn in its place.
+save_figure(attention_diagram(Q, K, V, tokens=words), "attention_by_hand.svg")

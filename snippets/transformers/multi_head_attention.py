@@ -3,6 +3,8 @@
 import numpy as np
 
 from llmarch import MultiHeadAttention, sinusoidal_positional_encoding
+from llmarch.diagrams import multi_head_diagram
+from llmarch.plotting import save_figure
 
 np.set_printoptions(precision=3, suppress=True)
 rng = np.random.default_rng(0)
@@ -29,3 +31,6 @@ for head in range(n_heads):
     print(f"head {head}, query 'need':", weights[head, -1])
     #> head 0, query 'need': [0.09  0.001 0.845 0.028 0.036]
     #> head 1, query 'need': [0.298 0.028 0.022 0.05  0.602]
+
+# How this layer cuts Q, K and V into its heads and joins their outputs, drawn from it.
+save_figure(multi_head_diagram(mha, n_tokens=len(tokens)), "multi_head.svg")

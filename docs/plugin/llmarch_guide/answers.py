@@ -6,13 +6,13 @@ Page syntax, on a line of its own (usually right under the snippet's include)::
 
 The path is relative to ``snippets/``, as in the include. The prompt is read from the
 snippet's source (``llmarch.llm.site_prompts``), its recording is looked up in
-``LLMARCH_RECORDINGS`` or the package's recordings, and the marker is replaced by a box
-naming the model, the provider, when it was recorded, whether the text is complete or an
-excerpt, and the ``llmarch record`` command that records a full answer.
+``LLMARCH_RECORDINGS`` or the package's recordings (:func:`look_up`), and the plugin replaces
+the marker by a box naming the model, the provider, when it was recorded, whether the text is
+complete or an excerpt, and the ``llmarch record`` command that records a full answer.
 
-The strict build fails (an error is logged) when a marker's snippet asks no prompt or more
-than one, when its prompt has no recording or the recording is damaged, and when a snippet
-that asks a model has no box on any page.
+The strict build fails when a marker's snippet asks no prompt or more than one, when its prompt
+has no recording or the recording is damaged, and when a snippet that asks a model has no box
+on any page (``plugin.py`` logs the errors :func:`look_up` and :func:`asks_a_model` return).
 
 Model output is untrusted. The answer is rendered as Markdown with raw HTML turned off, so
 tags the model wrote show as text, and the result is then cleaned by nh3 (ammonia) with a
@@ -23,20 +23,17 @@ tables), no images (they would load from another host), links only to http(s) an
 from __future__ import annotations
 
 import html
-import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import markdown
 import nh3
 
 from llmarch.llm.errors import LLMError
 from llmarch.llm.recordings import Recording, RecordingStore, request_key
-from llmarch.llm.site_prompts import SitePrompt, prompts_in_file, snippet_paths
+from llmarch.llm.site_prompts import SitePrompt, prompts_in_file
 
-ROOT = Path(__file__).resolve().parents[2]
-SNIPPETS = ROOT / "snippets"
 MARKER = re.compile(r"<!--\s*llm-answer:\s*(?P<path>[^\s>]+)\s*-->")
 
 ALLOWED_TAGS = {
@@ -46,9 +43,6 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-
-log = logging.getLogger("mkdocs.hooks.llm_answers")
-_state: dict[str, set[str]] = {"boxed": set()}
 
 
 def render_answer(text: str) -> str:
@@ -117,60 +111,44 @@ def missing_box(snippet: str, prompt: SitePrompt, setup_href: str | None = None)
     )
 
 
-def box_for(snippet: str, where: str, setup_href: str | None = None) -> str:
-    """The box that replaces a marker for ``snippets/<snippet>``; problems are logged as errors."""
-    path = SNIPPETS / snippet
+@dataclass
+class Answer:
+    """What a marker shows: the snippet's prompt and its recording (None: not recorded yet)."""
+
+    snippet: str
+    prompt: SitePrompt
+    recording: Recording | None
+
+    def box(self, setup_href: str | None) -> str:
+        if self.recording is None:
+            return missing_box(self.snippet, self.prompt, setup_href)
+        return answer_box(self.snippet, self.recording, setup_href)
+
+
+def look_up(snippet: str, path: Path) -> tuple[Answer | None, str | None]:
+    """The answer a marker for ``snippet`` (at ``path``) shows, and the error to report, if any."""
     try:
         prompts = prompts_in_file(path) if path.is_file() else None
     except (LLMError, SyntaxError) as exc:
-        log.error(f"{where}: llm-answer {snippet}: {exc}")
-        return ""
+        return None, f"llm-answer {snippet}: {exc}"
     if not prompts or len(prompts) != 1:
-        log.error(f"{where}: llm-answer {snippet}: needs a snippet in snippets/ that asks exactly one prompt")
-        return ""
-    prompt = prompts[0]
-    _state["boxed"].add(snippet)
+        return None, f"llm-answer {snippet}: needs a snippet in snippets/ that asks exactly one prompt"
     store = RecordingStore()
     try:
-        recording = store.get(prompt.request)
+        recording = store.get(prompts[0].request)
     except LLMError as exc:
-        log.error(f"{where}: llm-answer {snippet}: {exc}")
-        return missing_box(snippet, prompt, setup_href)
+        return Answer(snippet, prompts[0], None), f"llm-answer {snippet}: {exc}"
     if recording is None:
-        log.error(
-            f"{where}: snippets/{snippet} asks a prompt with no recording (key {request_key(prompt.request)}) "
+        return Answer(snippet, prompts[0], None), (
+            f"snippets/{snippet} asks a prompt with no recording (key {request_key(prompts[0].request)}) "
             f"in {store.directory}: record it with `{_record_command(snippet, False)}`"
         )
-        return missing_box(snippet, prompt, setup_href)
-    return answer_box(snippet, recording, setup_href)
+    return Answer(snippet, prompts[0], recording), None
 
 
-# ---------------------------------------------------------------- the MkDocs hook
-def on_files(files: Any, **_: Any) -> Any:
-    _state["boxed"] = set()
-    return files
-
-
-def on_page_content(html_text: str, page: Any, files: Any, **_: Any) -> str:
-    """Replace each ``<!-- llm-answer: ... -->`` marker the page's HTML kept with its answer box."""
-    if "llm-answer" not in html_text:
-        return html_text
-    from mkdocs.utils import get_relative_url
-
-    setup = files.get_file_from_path("setup.md")
-    setup_href = get_relative_url(setup.url, page.url) if setup is not None else None
-    return MARKER.sub(lambda m: box_for(m["path"], page.file.src_uri, setup_href), html_text)
-
-
-def on_env(env: Any, **_: Any) -> Any:
-    """After every page: a snippet that asks a model but has no answer box on any page is an error."""
-    for path in snippet_paths(SNIPPETS):
-        name = path.relative_to(SNIPPETS).as_posix()
-        try:
-            asks = bool(prompts_in_file(path))
-        except (LLMError, SyntaxError) as exc:
-            log.error(f"snippets/{name}: {exc}")
-            continue
-        if asks and name not in _state["boxed"]:
-            log.error(f"snippets/{name} asks a model, but no page shows its answer: add <!-- llm-answer: {name} -->")
-    return env
+def asks_a_model(path: Path) -> tuple[bool, str | None]:
+    """Whether the snippet at ``path`` asks a model (then a page must show its answer), and any error."""
+    try:
+        return bool(prompts_in_file(path)), None
+    except (LLMError, SyntaxError) as exc:
+        return False, str(exc)
