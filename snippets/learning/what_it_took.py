@@ -8,22 +8,30 @@ records = {name: load(name).provenance for name in names}
 
 print(f"{'model':18} {'weights':>8} {'steps':>5} {'val loss':>8} {'train':>6} "
       f"{'minutes':>7}")
+#> model               weights steps val loss  train minutes
 for name, r in records.items():
     final = r["final"]
     print(f"{name:18} {r['weights']['parameters']:8,} {r['steps']:5} "
           f"{final['val_loss']:8.3f} {final['train_loss']:6.3f} "
           f"{r['training_time_s'] / 60:7.1f}")
+    #> shakespeare-gpt     811,264  2000    1.974  1.785    12.3
+    #> shakespeare-llama   797,312   300    2.232  2.087     1.7
+    #> shakespeare-lstm    826,956   300    2.192  2.058     1.6
 baselines = records["shakespeare-gpt"]["baselines"]
 print(f"{'unigram baseline':18} {'':8} {'':5} {baselines['unigram']:8.3f}")
+#> unigram baseline                     3.314
 print(f"{'bigram baseline':18} {'':8} {'':5} {baselines['bigram']:8.3f}")
+#> bigram baseline                      2.603
 
 gpt = records["shakespeare-gpt"]
 m, blas = gpt["machine"], gpt["machine"]["blas"]
 print(f"machine: {m['cpu']}, {m['cores']} cores, NumPy {m['numpy']}, "
       f"{blas.get('internal_api')} {blas.get('version')} "
       f"({blas.get('num_threads')} thread)")
+#> machine: AMD EPYC, 2 cores, NumPy 2.4.6, openblas 0.3.31.188.0 (1 thread)
 print(f"data: {gpt['data']['train_tokens']:,} characters to train on, "
       f"{gpt['data']['val_tokens']:,} to validate; finished {gpt['finished']}")
+#> data: 932,397 characters to train on, 103,600 to validate; finished 2026-12-01 13:28 UTC
 
 fig = xy_chart(
     {name: ([e["time"] / 60 for e in r["evaluations"]],
