@@ -52,6 +52,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from llmarch._validate import check_size
 from llmarch.training import AdamW, AdamWState, clip_grad_norm, learning_rate
 
 __all__ = [
@@ -309,8 +310,13 @@ def load_weights(name: str, directory: Path | None = None) -> dict[str, np.ndarr
     path = (directory or data_dir()) / f"{name}.npz"
     if not path.exists():
         raise FileNotFoundError(f"no trained weights {path}: run `llmarch train {name}`")
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+    try:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:  # our own handle: closed even if corrupt
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"{path}: not a readable weights file ({type(exc).__name__}: {exc}); run `llmarch train {name}`"
+        ) from None
 
 
 def load_provenance(name: str, directory: Path | None = None) -> dict[str, Any]:
@@ -509,6 +515,9 @@ def train(
     RunState
         Where the run stopped: parameters, optimizer state, curves.
     """
+    if stop_after is not None:
+        check_size("stop_after", stop_after, minimum=1)
+    check_size("checkpoint_every", checkpoint_every, minimum=1)
     hyper = experiment.hyper
     optimizer = AdamW(betas=hyper.betas, weight_decay=hyper.weight_decay)
     fresh = experiment.init(np.random.default_rng(hyper.seed))
@@ -645,6 +654,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ImportError:
         print("llmarch train: error: it needs tqdm for its progress bar: pip install 'llmarch[train]'", file=sys.stderr)
         return 1
+    for option, value in (("--steps", args.steps), ("--checkpoint-every", args.checkpoint_every)):
+        if value is not None and value < 1:
+            print(f"llmarch train: error: {option} needs N >= 1; got {value}", file=sys.stderr)
+            return 2
     if args.budget is not None and (args.budget < 1 or args.out is None):
         print(
             "llmarch train: error: --budget needs N >= 1 and --out DIR (a short run is not the recorded one)",

@@ -293,3 +293,17 @@ def test_train_list_names_every_experiment(capsys):
     assert main(["train", "--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in EXPERIMENTS)
+
+
+@pytest.mark.parametrize("option", ["--steps", "--checkpoint-every"])
+def test_train_options_below_one_are_refused_before_anything_runs(option, tmp_path, capsys):
+    assert main(["train", "marker-rnn", option, "0", "--run-dir", str(tmp_path)]) == 2
+    assert f"{option} needs N >= 1; got 0" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_train_checks_its_step_arguments(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint_every must be an integer >= 1; got 0"):
+        run(tiny(), tmp_path, checkpoint_every=0)
+    with pytest.raises(ValueError, match="stop_after must be an integer >= 1; got -1"):
+        run(tiny(), tmp_path, stop_after=-1)
