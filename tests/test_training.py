@@ -246,6 +246,9 @@ def test_outputs_are_npz_for_numpy_alone_and_a_provenance_record(tmp_path):
     for key in ("hyperparameters", "config", "data", "wall_time_s", "machine", "commit", "weights"):
         assert key in record
     assert record["machine"]["blas"] and record["weights"]["parameters"] == sum(p.size for p in state.params.values())
+    cpu = record["loss_curve"]["cpu_time"]
+    assert len(cpu) == 12 and cpu == sorted(cpu) and record["training_cpu_s"] == pytest.approx(cpu[-1], abs=1e-3)
+    assert len(record["machine"]["load_average_at_end"]) == 3 and "load_average" in record["evaluations"][-1]
 
 
 def test_weights_files_are_byte_identical_for_identical_weights(tmp_path):
