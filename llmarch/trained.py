@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,13 +143,16 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> TrainedM
             weights = {k: npz[k] for k in npz.files}
         config, data = record["config"], record["data"]
         expected = record["weights"]["sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:  # a truncated .npz
         raise ValueError(
             f"{json_path} / {npz_path}: not a readable trained model ({type(exc).__name__}: {exc})"
         ) from None
     if arrays_sha256(weights) != expected:
         raise ValueError(f"{npz_path}: its weights are not the ones {json_path.name} records (SHA-256 differs)")
-    model = _model(config, weights)
+    try:
+        model = _model(config, weights)
+    except (KeyError, ValueError, TypeError) as exc:  # a record whose config does not fit its weights
+        raise ValueError(f"{json_path}: its config does not fit the weights of {npz_path.name} ({exc})") from None
     tokenizer = CharTokenizer(tuple(data["vocabulary"])) if "vocabulary" in data else None
     task = None
     if data.get("task") in TASKS:

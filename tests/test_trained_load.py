@@ -12,7 +12,7 @@ from llmarch.experiments import LOOKUP, MARKER, experiment, shakespeare_gpt_conf
 from llmarch.llm.cli import main
 from llmarch.recurrent import RecurrentLM
 from llmarch.trained import available, load
-from llmarch.trainer import train, with_budget, write_arrays
+from llmarch.trainer import load_weights, train, with_budget, write_arrays
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,24 @@ def test_weights_that_are_not_the_recorded_ones_are_refused(short_run, tmp_path)
         load("marker-rnn", tmp_path)
     (tmp_path / "marker-rnn.json").write_text("{ not json")
     with pytest.raises(ValueError, match="not a readable trained model"):
+        load("marker-rnn", tmp_path)
+
+
+def test_a_truncated_or_mismatched_model_is_named_and_not_loaded(short_run, tmp_path):
+    for suffix in (".json", ".npz"):
+        (tmp_path / f"marker-rnn{suffix}").write_bytes((short_run / f"marker-rnn{suffix}").read_bytes())
+    whole = (tmp_path / "marker-rnn.npz").read_bytes()
+    (tmp_path / "marker-rnn.npz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"marker-rnn\.npz: not a readable trained model \(BadZipFile"):
+        load("marker-rnn", tmp_path)
+    with pytest.raises(ValueError, match=r"marker-rnn\.npz: not a readable weights file \(BadZipFile"):
+        load_weights("marker-rnn", tmp_path)
+    (tmp_path / "marker-rnn.npz").write_bytes(whole)
+    record = json.loads((tmp_path / "marker-rnn.json").read_text())
+    record["config"]["model"] = "Decoder"
+    record["config"]["decoder"] = {"vocab_size": 3}
+    (tmp_path / "marker-rnn.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"marker-rnn\.json: its config does not fit the weights of marker-rnn\.npz"):
         load("marker-rnn", tmp_path)
 
 
