@@ -31,6 +31,6 @@ for kind, trained in models.items():
     h = r["hyperparameters"]
     print(f"{kind:12} {r['weights']['parameters']:6,} weights, {r['steps']} steps of "
           f"{h['batch_size']} sequences, peak learning rate {h['lr']:g}")
-    #> rnn          43,953 weights, 150 steps of 32 sequences, peak learning rate 0.003
-    #> lstm         38,897 weights, 150 steps of 32 sequences, peak learning rate 0.003
-    #> transformer  44,064 weights, 150 steps of 32 sequences, peak learning rate 0.003
+    #> rnn          43,953 weights, 60 steps of 32 sequences, peak learning rate 0.003
+    #> lstm         38,897 weights, 60 steps of 32 sequences, peak learning rate 0.003
+    #> transformer  44,064 weights, 60 steps of 32 sequences, peak learning rate 0.003

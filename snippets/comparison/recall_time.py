@@ -1,4 +1,4 @@
-"""Loss against wall time: what each model bought with the same number of steps."""
+"""Loss against CPU time: what each model bought with the same number of steps."""
 
 import numpy as np
 
@@ -11,22 +11,23 @@ for kind in ("rnn", "lstm", "transformer"):
     record = load(f"lookup-{kind}").provenance
     curve = record["loss_curve"]
     loss = np.convolve(curve["loss"], np.ones(window) / window, mode="valid")
-    minutes = np.array(curve["time"][window - 1:]) / 60
+    minutes = np.array(curve["cpu_time"][window - 1:]) / 60  # CPU, not wall
     curves[kind] = (minutes, loss)
-    steps, seconds = record["steps"], record["training_time_s"]
-    print(f"{kind:12} {steps} steps in {seconds / 60:5.1f} min "
-          f"({1000 * seconds / steps:4.0f} ms a step); final loss "
+    steps, cpu = record["steps"], record["training_cpu_s"]
+    print(f"{kind:12} {steps} steps: {cpu / 60:5.1f} CPU min "
+          f"({1000 * cpu / steps:4.0f} ms a step), "
+          f"{record['training_time_s'] / 60:5.1f} wall min; final loss "
           f"{record['final']['val_loss']:.3f}")
-    #> rnn          150 steps in   0.3 min ( 111 ms a step); final loss 2.765
-    #> lstm         150 steps in   1.1 min ( 433 ms a step); final loss 2.783
-    #> transformer  150 steps in   4.1 min (1625 ms a step); final loss 2.796
+    #> rnn          60 steps:   0.0 CPU min (  45 ms a step),   0.1 wall min; final loss 2.778
+    #> lstm         60 steps:   0.2 CPU min ( 158 ms a step),   0.4 wall min; final loss 2.785
+    #> transformer  60 steps:   0.4 CPU min ( 375 ms a step),   0.9 wall min; final loss 2.893
 
 chance = np.log(load("lookup-rnn").task.n_values)  # guessing among the values
 fig = xy_chart(
     curves,
     hlines={"a uniform guess among the values": chance},
-    title="Key-value recall: training loss against time, same steps",
-    xlabel="minutes of training steps (one CPU core)",
+    title="Key-value recall: training loss against CPU time, same steps",
+    xlabel="CPU minutes of training steps (one thread)",
     ylabel=f"training loss (mean of {window} batches)",
 )
 save_figure(fig, "recall_loss_time.svg")

@@ -6,21 +6,20 @@ from llmarch.trained import load
 names = ["shakespeare-gpt", "shakespeare-llama", "shakespeare-lstm"]
 records = {name: load(name).provenance for name in names}
 
-print(f"{'model':18} {'weights':>8} {'steps':>5} {'val loss':>8} {'train':>6} "
-      f"{'minutes':>7}")
-#> model               weights steps val loss  train minutes
+print(f"{'model':18} {'weights':>8} {'steps':>5} {'peak lr':>7} {'val loss':>8} "
+      f"{'train':>6} {'CPU min':>7} {'wall min':>8}")
 for name, r in records.items():
     final = r["final"]
     print(f"{name:18} {r['weights']['parameters']:8,} {r['steps']:5} "
-          f"{final['val_loss']:8.3f} {final['train_loss']:6.3f} "
-          f"{r['training_time_s'] / 60:7.1f}")
+          f"{r['hyperparameters']['lr']:7g} {final['val_loss']:8.3f} {final['train_loss']:6.3f} "
+          f"{r['training_cpu_s'] / 60:7.1f} {r['training_time_s'] / 60:8.1f}")
     #> shakespeare-gpt     811,264  2000    1.974  1.785    12.3
     #> shakespeare-llama   797,312   300    2.232  2.087     1.7
     #> shakespeare-lstm    826,956   300    2.192  2.058     1.6
 baselines = records["shakespeare-gpt"]["baselines"]
-print(f"{'unigram baseline':18} {'':8} {'':5} {baselines['unigram']:8.3f}")
+print(f"{'unigram baseline':18} {'':8} {'':5} {'':7} {baselines['unigram']:8.3f}")
 #> unigram baseline                     3.314
-print(f"{'bigram baseline':18} {'':8} {'':5} {baselines['bigram']:8.3f}")
+print(f"{'bigram baseline':18} {'':8} {'':5} {'':7} {baselines['bigram']:8.3f}")
 #> bigram baseline                      2.603
 
 gpt = records["shakespeare-gpt"]
@@ -34,12 +33,12 @@ print(f"data: {gpt['data']['train_tokens']:,} characters to train on, "
 #> data: 932,397 characters to train on, 103,600 to validate; finished 2026-12-01 13:28 UTC
 
 fig = xy_chart(
-    {name: ([e["time"] / 60 for e in r["evaluations"]],
+    {name: ([e["cpu_time"] / 60 for e in r["evaluations"]],
             [e["val_loss"] for e in r["evaluations"]]) for name, r in records.items()},
     hlines={"unigram": baselines["unigram"], "bigram": baselines["bigram"]},
     markers=True,
-    title="Validation loss against training time, same budget",
-    xlabel="minutes of training steps (evaluations not counted)",
+    title="Validation loss against CPU time, same budget",
+    xlabel="CPU minutes of training steps (evaluations not counted)",
     ylabel="validation loss (nats per character)",
 )
 save_figure(fig, "shakespeare_runs.svg")
