@@ -31,44 +31,19 @@ for name, settings in [("greedy", {}),
     #> --- greedy
     #> Romeo.
     #>
-    #> [Exeunt.]
-    #>
-    #> [Enter Capulet.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [Enter Cassio.]
-    #>
-    #> [
+    #> The the the the the the the the the the the the the the the the the the
+    #> the the the the the the the the the the the the the the the the the the
+    #> the t
     #> --- temperature 0.8
     #> Romeo.
     #>
-    #> GLAONDERO.
-    #> Well, and son,--Slek refets of her of thing it a darge
-    #> What, where, sir.
-    #>
-    #> Romeo.
-    #> Withing extermomen talle the will dear.
-    #>
-    #> Gor.
-    #> I stant thi
+    #> DA tormesp tas than asre yrison the tond onde r timy hanof k arde
+    #> whartete,
+    #> ws ther tho tow ttr wour tome:-
+    #> Thas tho t hethall bearme mtht ors lo thi
     #> --- temperature 1.0, top-k 5
     #> Romeo.
     #>
-    #> CAETO.
-    #> Ing think, hand shut, that here she stancites
-    #> I prach and hore, hose to thee too straty;
-    #> With to soubse tand.
-    #>
-    #> CASTIIIUR.
-    #> This stiseres it thi
+    #> AN. wis, tat thor sallis wis, s theatond te wen that maron s arerat
+    #> arthird wors sthert toullst tis hit ses
+    #> Th tasho t meshant and thanghond t st tho

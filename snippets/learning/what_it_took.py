@@ -8,19 +8,20 @@ records = {name: load(name).provenance for name in names}
 
 print(f"{'model':18} {'weights':>8} {'steps':>5} {'peak lr':>7} {'val loss':>8} "
       f"{'train':>6} {'CPU min':>7} {'wall min':>8}")
+#> model               weights steps peak lr val loss  train CPU min wall min
 for name, r in records.items():
     final = r["final"]
     print(f"{name:18} {r['weights']['parameters']:8,} {r['steps']:5} "
           f"{r['hyperparameters']['lr']:7g} {final['val_loss']:8.3f} {final['train_loss']:6.3f} "
           f"{r['training_cpu_s'] / 60:7.1f} {r['training_time_s'] / 60:8.1f}")
-    #> shakespeare-gpt     811,264  2000    1.974  1.785    12.3
-    #> shakespeare-llama   797,312   300    2.232  2.087     1.7
-    #> shakespeare-lstm    826,956   300    2.192  2.058     1.6
+    #> shakespeare-gpt     811,264   300   0.001    2.527  2.424     0.9      1.8
+    #> shakespeare-llama   797,312   300   0.001    2.232  2.087     0.9      2.2
+    #> shakespeare-lstm    826,956   300   0.002    2.192  2.058     0.8      1.9
 baselines = records["shakespeare-gpt"]["baselines"]
 print(f"{'unigram baseline':18} {'':8} {'':5} {'':7} {baselines['unigram']:8.3f}")
-#> unigram baseline                     3.314
+#> unigram baseline                             3.314
 print(f"{'bigram baseline':18} {'':8} {'':5} {'':7} {baselines['bigram']:8.3f}")
-#> bigram baseline                      2.603
+#> bigram baseline                              2.603
 
 gpt = records["shakespeare-gpt"]
 m, blas = gpt["machine"], gpt["machine"]["blas"]
@@ -30,7 +31,7 @@ print(f"machine: {m['cpu']}, {m['cores']} cores, NumPy {m['numpy']}, "
 #> machine: AMD EPYC, 2 cores, NumPy 2.4.6, openblas 0.3.31.188.0 (1 thread)
 print(f"data: {gpt['data']['train_tokens']:,} characters to train on, "
       f"{gpt['data']['val_tokens']:,} to validate; finished {gpt['finished']}")
-#> data: 932,397 characters to train on, 103,600 to validate; finished 2026-12-01 13:28 UTC
+#> data: 932,397 characters to train on, 103,600 to validate; finished 2026-12-01 14:36 UTC
 
 fig = xy_chart(
     {name: ([e["cpu_time"] / 60 for e in r["evaluations"]],
