@@ -78,8 +78,8 @@ labels = [c.replace(" ", "\u2423") for c in tokenizer.decode(text)]
 short = np.tile(rng.choice(letters, 12), 2)
 short_labels = list(tokenizer.decode(short))
 panels, ticks = {}, {}
-for kind, ids, names, score in (("previous-token", text, labels, previous),
-                                ("induction", short, short_labels, induction)):
+for ids, names, score in ((text, labels, previous),
+                          (short, short_labels, induction)):
     layer, head = np.unravel_index(score["trained"].argmax(), score["trained"].shape)
     for name, m in models.items():
         title = f"{name}: layer {layer}, head {head}"

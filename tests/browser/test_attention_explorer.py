@@ -88,9 +88,10 @@ def test_the_tokens_and_the_matrix_work_by_mouse(explorer):
     cell = page.locator(f"{READY} svg rect[data-query='9']").first
     cell.hover()
     assert position(page.locator(READOUT).inner_text()) == 9
-    before = page.locator(f"{READY} svg rect[data-query]").evaluate_all("r => r.map(c => c.getAttribute('fill-opacity'))")
+    cells, opacities = page.locator(f"{READY} svg rect[data-query]"), "r => r.map(c => c.getAttribute('fill-opacity'))"
+    before = cells.evaluate_all(opacities)
     page.locator(f"{READY} select").nth(1).select_option("1")  # another layer
-    after = page.locator(f"{READY} svg rect[data-query]").evaluate_all("r => r.map(c => c.getAttribute('fill-opacity'))")
+    after = cells.evaluate_all(opacities)
     assert before != after, "choosing another layer did not redraw the matrix"
     page.locator(f"{READY} select").nth(0).select_option("1")  # another text
     assert page.locator(TOKENS).count() != len(weights) or page.locator(READOUT).inner_text()
