@@ -15,7 +15,8 @@ for task in ("lookup", "marker"):
         rows.append(f"{kind:>12} {shares}")
     for kind, by_distance in accuracy[task].items():  # where it is right half the time
         reach = [d for d, a in by_distance.items() if a >= 0.5]
-        rows.append(f"{kind:>12} half or more right at: {', '.join(reach) or 'no distance'}")
+        reach = ", ".join(reach) or "no distance"
+        rows.append(f"{kind:>12} half or more right at: {reach}")
     print("\n".join(rows))
     #> lookup recall, accuracy by distance
     #>     distance     2     4     8    16    32    64   128   254

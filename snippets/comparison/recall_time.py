@@ -14,13 +14,12 @@ for kind in ("rnn", "lstm", "transformer"):
     minutes = np.array(curve["cpu_time"][window - 1:]) / 60  # CPU, not wall
     curves[kind] = (minutes, loss)
     steps, cpu = record["steps"], record["training_cpu_s"]
-    print(f"{kind:12} {steps} steps: {cpu / 60:5.1f} CPU min "
-          f"({1000 * cpu / steps:4.0f} ms a step), "
-          f"{record['training_time_s'] / 60:5.1f} wall min; final loss "
-          f"{record['final']['val_loss']:.3f}")
-    #> rnn          60 steps:   0.0 CPU min (  45 ms a step),   0.1 wall min; final loss 2.778
-    #> lstm         60 steps:   0.2 CPU min ( 158 ms a step),   0.4 wall min; final loss 2.785
-    #> transformer  60 steps:   0.4 CPU min ( 375 ms a step),   0.9 wall min; final loss 2.893
+    wall, final = record["training_time_s"], record["final"]["val_loss"]
+    print(f"{kind:12} {cpu / 60:4.1f} CPU min ({1000 * cpu / steps:4.0f} ms a step), "
+          f"{wall / 60:4.1f} wall min; final loss {final:.3f}")
+    #> rnn           0.0 CPU min (  45 ms a step),  0.1 wall min; final loss 2.778
+    #> lstm          0.2 CPU min ( 158 ms a step),  0.4 wall min; final loss 2.785
+    #> transformer   0.4 CPU min ( 375 ms a step),  0.9 wall min; final loss 2.893
 
 chance = np.log(load("lookup-rnn").task.n_values)  # guessing among the values
 fig = xy_chart(

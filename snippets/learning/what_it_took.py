@@ -10,9 +10,9 @@ print(f"{'model':18} {'weights':>8} {'steps':>5} {'peak lr':>7} {'val loss':>8} 
       f"{'train':>6} {'CPU min':>7} {'wall min':>8}")
 #> model               weights steps peak lr val loss  train CPU min wall min
 for name, r in records.items():
-    final = r["final"]
-    print(f"{name:18} {r['weights']['parameters']:8,} {r['steps']:5} "
-          f"{r['hyperparameters']['lr']:7g} {final['val_loss']:8.3f} {final['train_loss']:6.3f} "
+    final, lr = r["final"], r["hyperparameters"]["lr"]
+    print(f"{name:18} {r['weights']['parameters']:8,} {r['steps']:5} {lr:7g} "
+          f"{final['val_loss']:8.3f} {final['train_loss']:6.3f} "
           f"{r['training_cpu_s'] / 60:7.1f} {r['training_time_s'] / 60:8.1f}")
     #> shakespeare-gpt     811,264   300   0.001    2.527  2.424     0.9      1.8
     #> shakespeare-llama   797,312   300   0.001    2.232  2.087     0.9      2.2
@@ -30,8 +30,10 @@ print(f"machine: {m['cpu']}, {m['cores']} cores, NumPy {m['numpy']}, "
       f"({blas.get('num_threads')} thread)")
 #> machine: AMD EPYC, 2 cores, NumPy 2.4.6, openblas 0.3.31.188.0 (1 thread)
 print(f"data: {gpt['data']['train_tokens']:,} characters to train on, "
-      f"{gpt['data']['val_tokens']:,} to validate; finished {gpt['finished']}")
-#> data: 932,397 characters to train on, 103,600 to validate; finished 2026-12-01 14:36 UTC
+      f"{gpt['data']['val_tokens']:,} to validate")
+#> data: 932,397 characters to train on, 103,600 to validate
+print(f"finished {gpt['finished']}")
+#> finished 2026-12-01 14:36 UTC
 
 fig = xy_chart(
     {name: ([e["cpu_time"] / 60 for e in r["evaluations"]],
