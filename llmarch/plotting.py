@@ -449,8 +449,8 @@ def line_chart(
         One axes (``fig.axes[0]``), for annotations the caller may add.
     """
     xs = as_float_array("x", x, ndim=1, layout="(m,)")
-    if not series:
-        raise ValueError("series must hold at least one curve; got none")
+    if not series and not hlines:
+        raise ValueError("series must hold at least one curve (or hlines a line); got neither")
     curves = {}
     for label, values in series.items():
         ys = as_float_array(f"series[{label!r}]", values, ndim=1, layout="(m,)")
@@ -512,6 +512,7 @@ def xy_chart(
     ----------
     series : mapping of str to (array_like, array_like)
         Legend label -> ``(x, y)``, two arrays of one shape ``(m,)`` (``m`` may differ between curves).
+        It may be empty if ``hlines`` is not: the frame and the lines of runs not yet recorded.
     hlines : mapping of str to float, optional
         Legend label -> y: a dotted horizontal line across the chart at each y.
     title, xlabel, ylabel : str
@@ -530,8 +531,8 @@ def xy_chart(
     matplotlib.figure.Figure
         One axes (``fig.axes[0]``).
     """
-    if not series:
-        raise ValueError("series must hold at least one curve; got none")
+    if not series and not hlines:
+        raise ValueError("series must hold at least one curve (or hlines a line); got neither")
     curves = {}
     for label, pair in series.items():
         if not isinstance(pair, tuple) or len(pair) != 2:

@@ -22,6 +22,8 @@ def test_xy_chart_draws_each_curve_over_its_own_x_and_the_lines():
     assert len(lines) == 3
     assert list(lines[1].get_xdata()) == [0, 10]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a", "b", "chance"]
+    empty = xy_chart({}, hlines={"chance": 0.5})  # runs not yet recorded: the frame and the line
+    assert len(empty.axes[0].get_lines()) == 1
 
 
 def test_xy_chart_errors_name_the_curve():

@@ -3,7 +3,7 @@
 import numpy as np
 
 from llmarch.recall import KeyValueRecall
-from llmarch.trained import load
+from llmarch.trained import available, load
 
 # A short sequence to read: pairs (key, value), then the query Q and a key.
 small = KeyValueRecall(n_keys=10, n_values=5, length=14)
@@ -21,11 +21,16 @@ print(" ".join(name(t) for t in tokens[0]), "->", name(answers[0]))
 print(f"the answer is {distances[0]} positions before the last token")
 #> the answer is 6 positions before the last token
 
-models = {kind: load(f"lookup-{kind}") for kind in ("rnn", "lstm", "transformer")}
-task = models["rnn"].task  # the task as trained: the same for all three
-print(f"trained: {task.pairs} pairs per sequence ({task.length} tokens), "
-      f"{task.n_keys} keys, {task.n_values} values: chance is 1/{task.n_values}")
-#> trained: 127 pairs per sequence (256 tokens), 128 keys, 16 values: chance is 1/16
+kinds = ("rnn", "lstm", "transformer")
+models = {k: load(f"lookup-{k}") for k in kinds if f"lookup-{k}" in available()}
+for kind in kinds:
+    if kind not in models:  # the build reads the recorded runs; it never trains
+        print(f"{kind:12} not recorded in this checkout (llmarch train lookup-{kind})")
+if models:
+    task = next(iter(models.values())).task  # the same for all three
+    print(f"trained: {task.pairs} pairs per sequence ({task.length} tokens), "
+          f"{task.n_keys} keys, {task.n_values} values: chance is 1/{task.n_values}")
+    #> trained: 127 pairs per sequence (256 tokens), 128 keys, 16 values: chance is 1/16
 for kind, trained in models.items():
     r = trained.provenance
     h = r["hyperparameters"]
