@@ -449,8 +449,8 @@ def line_chart(
         One axes (``fig.axes[0]``), for annotations the caller may add.
     """
     xs = as_float_array("x", x, ndim=1, layout="(m,)")
-    if not series and not hlines:
-        raise ValueError("series must hold at least one curve (or hlines a line); got neither")
+    if not series:
+        raise ValueError("series must hold at least one curve; got none")
     curves = {}
     for label, values in series.items():
         ys = as_float_array(f"series[{label!r}]", values, ndim=1, layout="(m,)")
