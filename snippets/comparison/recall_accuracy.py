@@ -23,25 +23,16 @@ for task in ("lookup", "marker"):
         rows.append(f"{kind:>12} half or more right at: {reach}")
     for kind in kinds:
         if kind not in accuracy[task]:
-            rows.append(f"{kind:>12} not recorded in this checkout "
-                        f"(llmarch train {task}-{kind})")
+            rows.append(f"{kind:>12} not recorded yet: llmarch train {task}-{kind}")
     print("\n".join(rows))
     #> lookup recall, accuracy by distance
-    #>     distance     2     4     8    16    32    64   128   254
-    #>          rnn  0.11  0.09  0.04  0.07  0.06  0.07  0.06  0.05
-    #>         lstm  0.04  0.06  0.04  0.07  0.06  0.09  0.07  0.07
-    #>  transformer  0.07  0.07  0.08  0.07  0.07  0.12  0.07  0.08
-    #>          rnn half or more right at: no distance
-    #>         lstm half or more right at: no distance
-    #>  transformer half or more right at: no distance
+    #>          rnn not recorded yet: llmarch train lookup-rnn
+    #>         lstm not recorded yet: llmarch train lookup-lstm
+    #>  transformer not recorded yet: llmarch train lookup-transformer
     #> marker recall, accuracy by distance
-    #>     distance     1     2     4     8    16    32    64   128   254
-    #>          rnn  0.95  0.29  0.17  0.17  0.10  0.21  0.12  0.14  0.12
-    #>         lstm  0.37  0.33  0.23  0.17  0.09  0.14  0.15  0.10  0.11
-    #>  transformer  0.10  0.15  0.12  0.15  0.10  0.10  0.14  0.10  0.10
-    #>          rnn half or more right at: 1
-    #>         lstm half or more right at: no distance
-    #>  transformer half or more right at: no distance
+    #>          rnn not recorded yet: llmarch train marker-rnn
+    #>         lstm not recorded yet: llmarch train marker-lstm
+    #>  transformer not recorded yet: llmarch train marker-transformer
 
 values = experiment("lookup-rnn").data["n_values"]  # the task as trained
 fig = xy_chart(

@@ -10,7 +10,10 @@ window = 50  # a running mean over 50 batches: one batch's loss is noisy
 curves = {}
 for kind in ("rnn", "lstm", "transformer"):
     if f"lookup-{kind}" not in available():  # the build reads runs, never trains
-        print(f"{kind:12} not recorded in this checkout (llmarch train lookup-{kind})")
+        print(f"{kind:12} not recorded yet: llmarch train lookup-{kind}")
+        #> rnn          not recorded yet: llmarch train lookup-rnn
+        #> lstm         not recorded yet: llmarch train lookup-lstm
+        #> transformer  not recorded yet: llmarch train lookup-transformer
         continue
     record = load(f"lookup-{kind}").provenance
     curve = record["loss_curve"]
@@ -21,9 +24,6 @@ for kind in ("rnn", "lstm", "transformer"):
     wall, final = record["training_time_s"], record["final"]["val_loss"]
     print(f"{kind:12} {cpu / 60:4.1f} CPU min ({1000 * cpu / steps:4.0f} ms a step), "
           f"{wall / 60:4.1f} wall min; final loss {final:.3f}")
-    #> rnn           0.0 CPU min (  45 ms a step),  0.1 wall min; final loss 2.778
-    #> lstm          0.2 CPU min ( 158 ms a step),  0.4 wall min; final loss 2.785
-    #> transformer   0.4 CPU min ( 375 ms a step),  0.9 wall min; final loss 2.893
 
 chance = np.log(experiment("lookup-rnn").data["n_values"])  # guessing a value
 fig = xy_chart(

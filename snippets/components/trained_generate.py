@@ -31,19 +31,44 @@ for name, settings in [("greedy", {}),
     #> --- greedy
     #> Romeo.
     #>
-    #> The the the the the the the the the the the the the the the the the the
-    #> the the the the the the the the the the the the the the the the the the
-    #> the t
+    #> [Exeunt.]
+    #>
+    #> [Enter Capulet.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [Enter Cassio.]
+    #>
+    #> [
     #> --- temperature 0.8
     #> Romeo.
     #>
-    #> DA tormesp tas than asre yrison the tond onde r timy hanof k arde
-    #> whartete,
-    #> ws ther tho tow ttr wour tome:-
-    #> Thas tho t hethall bearme mtht ors lo thi
+    #> GLAONDERO.
+    #> Well, and son,--Slek refets of her of thing it a darge
+    #> What, where, sir.
+    #>
+    #> Romeo.
+    #> Withing extermomen talle the will dear.
+    #>
+    #> Gor.
+    #> I stant thi
     #> --- temperature 1.0, top-k 5
     #> Romeo.
     #>
-    #> AN. wis, tat thor sallis wis, s theatond te wen that maron s arerat
-    #> arthird wors sthert toullst tis hit ses
-    #> Th tasho t meshant and thanghond t st tho
+    #> CAETO.
+    #> Ing think, hand shut, that here she stancites
+    #> I prach and hore, hose to thee too straty;
+    #> With to soubse tand.
+    #>
+    #> CASTIIIUR.
+    #> This stiseres it thi

@@ -18,7 +18,7 @@ for name, m in (("untrained", untrained), ("trained", model)):
     loss, _ = cross_entropy(m.logits(tokens), targets)
     print(f"{name:9} loss {loss:.3f} nats per character")
     #> untrained loss 4.454 nats per character
-    #> trained   loss 2.325 nats per character
+    #> trained   loss 1.862 nats per character
 print(f"a uniform guess over {tokenizer.vocab_size} characters: "
       f"ln {tokenizer.vocab_size} = {np.log(tokenizer.vocab_size):.3f}")
 #> a uniform guess over 76 characters: ln 76 = 4.331
@@ -31,6 +31,6 @@ for context in ("But ", "But soft, what li", "But soft, what light through yon")
     t = len(context) - 1  # the position that has read the context
     print(f"after {context!r:35} {text[t + 1]!r}: p = {p[t]:.2f}, "
           f"-ln p = {-np.log(p[t]):.2f}")
-    #> after 'But '                              's': p = 0.07, -ln p = 2.68
-    #> after 'But soft, what li'                 'g': p = 0.02, -ln p = 3.82
-    #> after 'But soft, what light through yon'  'd': p = 0.19, -ln p = 1.67
+    #> after 'But '                              's': p = 0.08, -ln p = 2.53
+    #> after 'But soft, what li'                 'g': p = 0.12, -ln p = 2.10
+    #> after 'But soft, what light through yon'  'd': p = 0.07, -ln p = 2.71

@@ -32,11 +32,11 @@ norms = np.array(curve["grad_norm"])
 clip = hyper["grad_clip"]
 print(f"warmup {hyper['warmup']} steps to {hyper['lr']:g}, cosine down to "
       f"{hyper['min_lr']:g} at step {hyper['steps']}")
-#> warmup 30 steps to 0.001, cosine down to 0.0001 at step 300
+#> warmup 100 steps to 0.001, cosine down to 0.0001 at step 2000
 print(f"gradient norm above {clip:g} (clipped) in {np.mean(norms > clip):.0%} "
       f"of the steps; in the first {hyper['warmup']}: "
       f"{np.mean(norms[:hyper['warmup']] > clip):.0%}")
-#> gradient norm above 1 (clipped) in 59% of the steps; in the first 30: 100%
+#> gradient norm above 1 (clipped) in 95% of the steps; in the first 100: 91%
 
 fig = xy_chart(
     {"learning rate": (steps, rates),

@@ -14,12 +14,12 @@ for name, r in records.items():
     print(f"{name:18} {r['weights']['parameters']:8,} {r['steps']:5} {lr:7g} "
           f"{final['val_loss']:8.3f} {final['train_loss']:6.3f} "
           f"{r['training_cpu_s'] / 60:7.1f} {r['training_time_s'] / 60:8.1f}")
-    #> shakespeare-gpt     811,264   300   0.001    2.527  2.424     0.9      1.8
-    #> shakespeare-llama   797,312   300   0.001    2.232  2.087     0.9      2.2
-    #> shakespeare-lstm    826,956   300   0.002    2.192  2.058     0.8      1.9
+    #> shakespeare-gpt     811,264  2000   0.001    1.974  1.785     6.3     41.4
 for name in names:
     if name not in records:  # the build reads the recorded runs; it never trains
-        print(f"{name:18} not recorded in this checkout (llmarch train {name})")
+        print(f"{name:18} not recorded yet: llmarch train {name}")
+        #> shakespeare-llama  not recorded yet: llmarch train shakespeare-llama
+        #> shakespeare-lstm   not recorded yet: llmarch train shakespeare-lstm
 baselines = records["shakespeare-gpt"]["baselines"]
 print(f"{'unigram baseline':18} {'':8} {'':5} {'':7} {baselines['unigram']:8.3f}")
 #> unigram baseline                             3.314
@@ -36,7 +36,7 @@ print(f"data: {gpt['data']['train_tokens']:,} characters to train on, "
       f"{gpt['data']['val_tokens']:,} to validate")
 #> data: 932,397 characters to train on, 103,600 to validate
 print(f"finished {gpt['finished']}")
-#> finished 2026-12-01 14:36 UTC
+#> finished 2026-12-01 15:15 UTC
 
 fig = xy_chart(
     {name: ([e["cpu_time"] / 60 for e in r["evaluations"]],
