@@ -25,9 +25,21 @@ _DOLLARS = re.compile(r"(?P<p><p>)?\$\$(?P<block>.+?)\$\$(?(p)</p>)|\$(?P<inline
 _CODE = re.compile(r"(<(?:pre|code|script|style)\b.*?</(?:pre|code|script|style)>)", re.DOTALL)
 
 
+# What latex2mathml leaves as written: ``\text{rope\_theta}`` keeps its backslash in the <mtext>.
+_TEXT_ESCAPE = re.compile(r"(<mtext>[^<]*?)\\([_%&#${}])")
+# Two display formulas on consecutive lines of a docstring (``$$a$$`` then ``$$b$$``) reach the
+# math stage as one, ``a$$ $$b``: each is typeset as a block of its own.
+_BETWEEN_BLOCKS = re.compile(r"\$\$\s*\$\$")
+# Punctuation right after an inline formula stays on its line: the formula and the mark do not break apart.
+_PUNCTUATED = re.compile(r'(<span class="arithmatex">(?:(?!</span>).)*</span>)([.,:;!?)]+)', re.DOTALL)
+
+
 def to_mathml(latex: str, display: bool) -> str:
     """One formula as MathML; ``display`` for a centred block."""
-    return convert(latex.strip(), display="block" if display else "inline")
+    math = convert(latex.strip(), display="block" if display else "inline")
+    while _TEXT_ESCAPE.search(math):
+        math = _TEXT_ESCAPE.sub(r"\1\2", math)
+    return math
 
 
 def typeset(text: str, errors: list[str], *, dollars: bool = False) -> str:
@@ -39,17 +51,20 @@ def typeset(text: str, errors: list[str], *, dollars: bool = False) -> str:
     def replace(m: re.Match[str]) -> str:
         display = m["block"] is not None
         latex = html.unescape(m["block"] if display else m["inline"])
+        parts = [part for part in _BETWEEN_BLOCKS.split(latex) if part.strip()] if display else [latex]
         try:
-            math = to_mathml(latex, display)
+            maths = [to_mathml(part, display) for part in parts]
         except Exception as exc:  # latex2mathml raises many types; all mean "cannot typeset"
             errors.append(f"cannot typeset {latex!r}: {exc}")
             return m[0]
-        return f'<div class="arithmatex">{math}</div>' if display else f'<span class="arithmatex">{math}</span>'
+        if display:
+            return "\n".join(f'<div class="arithmatex">{math}</div>' for math in maths)
+        return f'<span class="arithmatex">{maths[0]}</span>'
 
     text = _ARITHMATEX.sub(replace, text)
     if dollars:  # not inside code, where a $ is a $
         text = "".join(part if _CODE.fullmatch(part) else _DOLLARS.sub(replace, part) for part in _CODE.split(text))
-    return text
+    return _PUNCTUATED.sub(r'<span class="llmarch-nowrap">\1\2</span>', text)
 
 
 # ---------------------------------------------------------------- figures
@@ -75,6 +90,19 @@ def link_figures(text: str) -> str:
 def point_images(text: str, url_of: Callable[[str], str | None]) -> str:
     """Each ``<img src="name">`` with a bare file name pointed at ``url_of(name)`` (when not None)."""
     return _IMAGE_SRC.sub(lambda m: f"{m[1]}{m[2]}{url_of(m[3]) or m[3]}{m[2]}", text)
+
+
+# ---------------------------------------------------------------- search
+# The search index is downloaded by every page (the theme's search worker fetches it at load), so
+# it counts in every page's weight. The snippets' code is left out of it: each snippet's names
+# and idea are in the prose around it, and its code was a third of the index. Material's search
+# skips an element with ``data-search-exclude``.
+_SNIPPET_BLOCK = re.compile(r'<div class="language-python highlight"(?![^>]*data-search-exclude)')
+
+
+def unindexed_snippets(text: str) -> str:
+    """``text`` with each Python code block marked to be left out of the search index."""
+    return _SNIPPET_BLOCK.sub(lambda m: m[0] + " data-search-exclude", text)
 
 
 # ---------------------------------------------------------------- accessibility
