@@ -22,15 +22,16 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 PACKAGE = "@fontsource/noto-sans-math"
+FILE = "noto-sans-math-latin-400-normal"  # "latin" is the package's name for the whole font: the MATH table and all
 # The WOFF (zlib) file of the package, not its WOFF2: fontTools reads and writes WOFF without a
 # Brotli module, and at this size the two differ by a few kB.
-SOURCE = Path(__file__).resolve().parents[1] / "node_modules" / PACKAGE / "files" / "noto-sans-math-latin-400-normal.woff"
+SOURCE = Path(__file__).resolve().parents[1] / "node_modules" / PACKAGE / "files" / f"{FILE}.woff"
 URI = "assets/fonts/noto-sans-math.woff"  # extra.css's @font-face points here
 FAMILY = "Noto Sans Math"
 
 _MATH = re.compile(r"<math\b.*?</math>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-_MI = re.compile(r"<mi>([^<])</mi>")  # a one-letter identifier without mathvariant: shown in italic
+_MI = re.compile(r"<mi>([^<]+)</mi>")  # an identifier without mathvariant: in italic if it is one letter
 
 # A one-letter <mi> is drawn with the Mathematical Italic character of its letter (MathML Core's
 # ``text-transform: math-auto``), so those glyphs are needed as well as the letters themselves.
@@ -38,7 +39,8 @@ _ITALIC = {chr(0x41 + i): chr(0x1D434 + i) for i in range(26)}
 _ITALIC |= {chr(0x61 + i): chr(0x1D44E + i) for i in range(26)} | {"h": "\u210e"}
 _ITALIC |= {chr(0x391 + i): chr(0x1D6E2 + i) for i in range(25)}
 _ITALIC |= {chr(0x3B1 + i): chr(0x1D6FC + i) for i in range(25)}
-_ITALIC |= dict(zip("ϵϑϰϕϱϖ∇∂ıȷ", "\U0001d716\U0001d717\U0001d718\U0001d719\U0001d71a\U0001d71b\U0001d6fb\U0001d715\U0001d6a4\U0001d6a5"))
+_ITALIC |= {c: chr(0x1D716 + i) for i, c in enumerate("ϵϑϰϕϱϖ")} | {"∇": "\U0001d6fb", "∂": "\U0001d715"}
+_ITALIC |= {"ı": "\U0001d6a4", "ȷ": "\U0001d6a5"}
 
 
 def characters(text: str) -> set[str]:
@@ -46,12 +48,26 @@ def characters(text: str) -> set[str]:
     found: set[str] = set()
     for math in _MATH.findall(text):
         found |= set(html.unescape(_TAG.sub("", math)))
-        found |= {_ITALIC[c] for c in map(html.unescape, _MI.findall(math)) if c in _ITALIC}
+        found |= {_ITALIC[c] for c in map(html.unescape, _MI.findall(math)) if c in _ITALIC}  # α is &#x003B1;
     return found - {"\n", "\t", "\r"}
 
 
+class MissingFont(FileNotFoundError):
+    """The package's font file is not installed (``make setup`` installs it)."""
+
+
+def missing(shown: str) -> str:
+    """What a build without the font file (``shown`` as the message names it) says."""
+    return (
+        f"the pages have math, but the math font {shown} is missing: `make setup` installs it "
+        f"(npm ci --prefix docs/plugin, the package {PACKAGE})"
+    )
+
+
 def cut(source: Path, chars: set[str]) -> bytes:
-    """The font at ``source`` with only what ``chars`` need (as WOFF)."""
+    """The font at ``source`` with only what ``chars`` need (as WOFF); :class:`MissingFont` if it is not there."""
+    if not source.is_file():
+        raise MissingFont(missing(str(source)))
     options = subset.Options()
     options.layout_features = ["*"]  # ssty (primes and scripts), the MATH table's variants are kept
     options.name_IDs = ["*"]  # the licence and the font's names stay in the file

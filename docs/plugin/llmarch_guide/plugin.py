@@ -16,7 +16,8 @@ its wheel does not hold. One flow, in the order MkDocs calls it:
 4. ``on_page_content``: a notebook page's last touches, math as MathML, recorded answers in their
    boxes, figures as links to themselves.
 5. ``on_env``: wait for every snippet; report each that raised or printed other than its ``#>``
-   lines; publish the figures; write the report the tests read (``LLMARCH_SNIPPET_REPORT=path``); the math font, cut to the characters of every formula (``mathfont.py``).
+   lines; publish the figures; write the report the tests read (``LLMARCH_SNIPPET_REPORT=path``);
+   publish the math font, cut to the characters of every formula (``mathfont.py``).
 6. ``on_post_page``, ``on_post_template``: the names and keyboard stops the theme leaves out.
 
 ``LLMARCH_SKIP_EXECUTION=1`` (build timing only) runs no snippet: no outputs, placeholder figures.
@@ -313,13 +314,11 @@ class GuidePlugin(BasePlugin):
         # characters of every formula are known: the font is cut to them (mathfont.py).
         if not build.math_characters:
             return
-        if not mathfont.SOURCE.is_file():
-            log.error(
-                f"the pages have math, but the math font {build.show(mathfont.SOURCE)} is missing: "
-                f"`make setup` installs it (npm ci --prefix docs/plugin, the package {mathfont.PACKAGE})"
-            )
+        try:
+            content = mathfont.cut(mathfont.SOURCE, build.math_characters)
+        except mathfont.MissingFont:
+            log.error(mathfont.missing(build.show(mathfont.SOURCE)))
             return
-        content = mathfont.cut(mathfont.SOURCE, build.math_characters)
         existing = files.get_file_from_path(mathfont.URI)
         if existing is not None:
             files.remove(existing)
