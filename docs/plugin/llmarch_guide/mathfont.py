@@ -31,6 +31,7 @@ FAMILY = "Noto Sans Math"
 
 _MATH = re.compile(r"<math\b.*?</math>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+_RADICAL = re.compile(r"<m(?:sqrt|root)\b")
 _MI = re.compile(r"<mi>([^<]+)</mi>")  # an identifier without mathvariant: in italic if it is one letter
 
 # A one-letter <mi> is drawn with the Mathematical Italic character of its letter (MathML Core's
@@ -49,6 +50,8 @@ def characters(text: str) -> set[str]:
     for math in _MATH.findall(text):
         found |= set(html.unescape(_TAG.sub("", math)))
         found |= {_ITALIC[c] for c in map(html.unescape, _MI.findall(math)) if c in _ITALIC}  # α is &#x003B1;
+        if _RADICAL.search(math):  # the browser draws a root with the font's √ (and its sizes), not in the text
+            found.add("\u221a")
     return found - {"\n", "\t", "\r"}
 
 
