@@ -112,7 +112,9 @@ def unindexed_snippets(text: str) -> str:
 # * ``aria-dialog-name``: Material's search overlay has ``role="dialog"`` but no name; it gets
 #   ``aria-label="Search"``.
 # * ``landmark-unique``: the sub-navigation of a section with an index page is labelled by an
-#   icon-only toggle, so all such sections had one empty name; the toggle gets the section's title.
+#   icon-only toggle, so all such sections had one empty name; the toggle gets the section's title
+#   as text that only assistive technology reads (not as ``aria-label``, which a ``<label>`` may
+#   not have: ``aria-prohibited-attr``, found where the phone's drawer shows the toggles).
 # * ``scrollable-region-focusable``: a wide display formula (``div.arithmatex``, which scrolls
 #   sideways, see ``docs/stylesheets/extra.css``) must be reachable by keyboard to be scrolled;
 #   it gets ``tabindex="0"``. Material does the same for its own code blocks (notebook cells too).
@@ -122,12 +124,12 @@ _SEARCH_DIALOG = re.compile(r'<div class="md-search" data-md-component="search" 
 _SCROLLERS = re.compile(r'<div class="arithmatex"(?![^>]*tabindex)')
 _SECTION_TOGGLE = re.compile(
     r'<span class="md-ellipsis">\s*(?P<title>[^<]+?)\s*</span>\s*</a>\s*'
-    r'<label class="md-nav__link " for="(?P<id>__nav_[\d_]+)" id="(?P=id)_label"(?![^>]*aria-label)'
+    r'<label class="md-nav__link " for="(?P<id>__nav_[\d_]+)" id="(?P=id)_label"[^>]*>(?!<span class="llmarch-unseen">)'
 )
 
 
 def accessible(text: str) -> str:
     """``text`` with the missing accessible names and keyboard stops added."""
     text = _SEARCH_DIALOG.sub(lambda m: m[0] + ' aria-label="Search"', text)
-    text = _SECTION_TOGGLE.sub(lambda m: f'{m[0]} aria-label="{m["title"]}"', text)
+    text = _SECTION_TOGGLE.sub(lambda m: f'{m[0]}<span class="llmarch-unseen">{m["title"]}</span>', text)
     return _SCROLLERS.sub(lambda m: m[0] + ' tabindex="0"', text)
