@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
-from llmarch_guide import mathfont, markup
+from llmarch_guide import markup, mathfont
 
 FORMULA = r"\mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right) \sum_{i=1}^{n} \alpha_i \lVert x \rVert"
 
