@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pagetour import MATH_FONT, SCHEMES, WIDTHS, Tour, screenshot_path
+from pagetour import MATH_FONT, SCHEMES, WIDTHS, Tour, new_context, screenshot_path
 
 
 def report(problems: dict[str, list[str]]) -> str:
@@ -155,3 +155,41 @@ def test_every_page_has_its_screenshots(tour: Tour, screenshots: Path, capsys):
     with capsys.disabled():
         print(f"\n  screenshots, {tour.scheme} scheme: {screenshots}/{tour.scheme}-{{{','.join(map(str, WIDTHS))}}}/")
     assert not missing, missing
+
+
+# Pages whose formulas use most of what the font must draw: sums, roots, fractions, cases, norms.
+FONT_PAGES = ["transformers/", "components/masks/", "api/attention/"]
+
+
+def test_math_glyphs_are_drawn_from_the_math_font(browser, base_url: str):
+    """What Chromium really drew each token of a formula with (DevTools' platform fonts): the math font.
+
+    Only a character Noto Sans Math lacks may come from another font: the macron of ``\\bar``.
+    """
+    context, _ = new_context(browser, "light")
+    problems: dict[str, list[str]] = {}
+    try:
+        for path in FONT_PAGES:
+            page = context.new_page()
+            page.goto(base_url + path, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            cdp = context.new_cdp_session(page)
+            cdp.send("DOM.enable")
+            cdp.send("CSS.enable")
+            root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+            tokens = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "math mi, math mo, math mn"})
+            assert tokens["nodeIds"], f"/{path} has no math"
+            items = set()
+            for node in tokens["nodeIds"]:
+                for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:
+                    if font["familyName"] != MATH_FONT or not font["isCustomFont"]:
+                        text = cdp.send("DOM.getOuterHTML", {"nodeId": node})["outerHTML"]
+                        if "&#x000AF;" not in text and "\u00af" not in text:
+                            items.add(f"{text[:80]} drawn with {font['familyName']}")
+            if items:
+                problems[path] = sorted(items)[:10]
+            page.close()
+    finally:
+        context.close()
+    assert not problems, report(problems)
