@@ -91,6 +91,12 @@ def test_two_display_formulas_in_a_row_are_two_blocks():
     assert out.count('<div class="arithmatex"><math') == 2 and "$" not in out
 
 
+def test_the_left_side_of_an_aligned_equation_is_one_formula():
+    out = markup.to_mathml(r"\begin{align*} a + b &= c \\ \begin{cases} x \end{cases} &= y \end{align*}", True)
+    assert out.count('<mtd columnalign="right"><mrow>') == 2  # laid out right to left, it keeps its order
+    assert "<mrow><mi>a</mi><mo>&#x0002B;</mo><mi>b</mi></mrow></mtd>" in out
+
+
 # Text of an article, without code, formulas and tags: what a reader reads as prose.
 _NOT_PROSE = re.compile(r"<(pre|code|script|style|math|textarea)\b.*?</\1>", re.DOTALL)
 _ARTICLE = re.compile(r"<article\b.*?</article>", re.DOTALL)

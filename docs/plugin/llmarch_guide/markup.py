@@ -34,12 +34,32 @@ _BETWEEN_BLOCKS = re.compile(r"\$\$\s*\$\$")
 _PUNCTUATED = re.compile(r'(<span class="arithmatex">(?:(?!</span>).)*</span>)([.,:;!?)]+)', re.DOTALL)
 
 
+_RIGHT_CELL = '<mtd columnalign="right">'
+_CELL_TAG = re.compile(r"<mtd\b|</mtd>")
+
+
+def _one_child_right_cells(math: str) -> str:
+    """Each right-aligned cell's content in one ``<mrow>``: the stylesheet lays such a cell out right
+    to left to align it, and only one child keeps the formula's own order (``docs/stylesheets/extra.css``)."""
+    out, at = [], 0
+    while (start := math.find(_RIGHT_CELL, at)) >= 0:
+        inner, depth = start + len(_RIGHT_CELL), 1
+        for tag in _CELL_TAG.finditer(math, inner):
+            depth += 1 if tag[0] == "<mtd" else -1
+            if depth == 0:
+                break
+        end = tag.start()
+        out += [math[at:inner], f"<mrow>{math[inner:end]}</mrow>"]
+        at = end
+    return "".join(out) + math[at:]
+
+
 def to_mathml(latex: str, display: bool) -> str:
     """One formula as MathML; ``display`` for a centred block."""
     math = convert(latex.strip(), display="block" if display else "inline")
     while _TEXT_ESCAPE.search(math):
         math = _TEXT_ESCAPE.sub(r"\1\2", math)
-    return math
+    return _one_child_right_cells(math)
 
 
 def typeset(text: str, errors: list[str], *, dollars: bool = False) -> str:
