@@ -8,7 +8,7 @@ EXTRAS ?= test
 export NO_MKDOCS_2_WARNING := 1
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help setup serve test test-reference bench bench-site browser-deps apt-deps lint site snippets clean train corpus
+.PHONY: help setup serve test test-reference bench bench-site browser-deps apt-deps npm-deps lint site snippets clean train corpus
 
 help:
 	@echo "make serve     set up, build and serve the site at http://127.0.0.1:8000"
@@ -27,7 +27,15 @@ $(STAMP): pyproject.toml docs/plugin/pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(EXTRAS)]" -e docs/plugin
 	touch $@
 
-setup: $(STAMP)
+# The site's math font, from the npm registry at the version docs/plugin/package-lock.json pins
+# (never committed); the build cuts it to the formulas' glyphs (docs/plugin/llmarch_guide/mathfont.py).
+MATHFONT := docs/plugin/node_modules/@fontsource/noto-sans-math/files/noto-sans-math-latin-400-normal.woff
+
+$(MATHFONT): docs/plugin/package.json docs/plugin/package-lock.json | npm-deps
+	npm ci --prefix docs/plugin --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(STAMP) $(MATHFONT)
 
 serve: setup
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -44,6 +52,13 @@ APT_DEPS  = $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(shell command -v npm)
             $(if $(shell command -v ip),,iproute2)
 
 browser-deps: apt-deps $(AXE)
+
+# npm alone (the math font needs it for `make setup` and `make serve`; Chromium is only for the tests).
+npm-deps:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make setup needs npm (apt-get install npm)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+	fi
 
 apt-deps:
 	@if [ -n "$(strip $(APT_DEPS))" ]; then \
@@ -115,4 +130,4 @@ snippets: setup
 	$(BIN)/python -m llmarch_guide.snippets --update
 
 clean:
-	rm -rf site .bench-site .llmarch-runs tests/browser/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)
+	rm -rf site .bench-site .llmarch-runs tests/browser/node_modules docs/plugin/node_modules .pytest_cache .ruff_cache .hypothesis $(VENV)

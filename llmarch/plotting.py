@@ -273,14 +273,18 @@ def heatmaps(
         Tick labels per panel title; panels not named get numeric ticks.
     title : str
         Figure title.
-    xlabel, ylabel : str
-        Axis labels (the y label only on the first panel of each row).
+    xlabel : str
+        The x axis label.
+    ylabel : str
+        The y axis label (only on the first panel of each row).
     colorbar_label : str or None
         Label of the shared colour bar; ``None`` draws none.
     cmap : str
         A matplotlib colour map name.
-    vmin, vmax : float, optional
-        The shared colour range; ``vmax`` defaults to the largest value of all panels.
+    vmin : float or None
+        The low end of the shared colour range.
+    vmax : float, optional
+        The high end of the shared colour range; by default the largest value of all panels.
     per_row : int
         Panels per row (2 keeps eight-by-eight heads legible on a phone).
     panel_size : float

@@ -459,8 +459,10 @@ class LSTM:
 
         Parameters
         ----------
-        x, outputs, grad_outputs, h0
+        x, outputs, grad_outputs
             As for [`RNN.backward`][llmarch.RNN.backward].
+        h0 : numpy.ndarray, shape (..., d_hidden), optional
+            As for [`RNN.backward`][llmarch.RNN.backward]: the initial hidden state, zeros by default.
         c0 : numpy.ndarray, shape (..., d_hidden), optional
             The initial cell state of the forward pass; zeros by default.
         check : bool

@@ -61,6 +61,38 @@ def test_markdown_is_formatted():
     assert '<a href="https://example.org" rel="nofollow noopener noreferrer">ok</a>' in out
 
 
+def test_a_list_right_under_a_line_of_text_is_a_list():
+    out = render_answer("**Analogy:**  \n   - **Spotlight:** a light\n   - a second\n\nText\n1. first\n2. second")
+    assert "<li><strong>Spotlight:</strong> a light</li>" in out and "<li>first</li>" in out
+    assert "- <strong>" not in out and "1. first" not in out
+    assert render_answer("```\ntext\n- not a list\n```").count("<li>") == 0  # in a code block it stays as written
+
+
+CUT = '<span class="llm-answer-cut">[the excerpt stops here, '
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "expected"),
+    [
+        ("Some text\n\n- one\n- tw", f"<li>tw {CUT}partway through a line]</span></li>"),
+        ("Intro\n\n| a | b |\n|---|--", f'<td colspan="2">{CUT}after the table\'s header row]</span></td>'),
+        ("| a | b |\n|---|---|\n| 1 | 2 |\n| 3", f"<td>3 {CUT}partway through a row of the table]</span></td>"),
+        ("Code:\n```python\nx = 1", f"<pre><code>x = 1\n</code></pre>\n<p>{CUT}inside a code block"),
+        ("Done.\n", f"<p>Done.</p>\n<p>{CUT}at the end of a line]</span></p>"),
+    ],
+)
+def test_an_excerpt_reads_as_cut(excerpt, expected):
+    """What is complete is formatted; the place the recording stops is marked, inside the structure it cuts."""
+    out = render_answer(excerpt, complete=False)
+    assert expected in out, out
+    assert out.count("llm-answer-cut") == 1 and "|" not in out.replace("</", "")
+
+
+def test_the_cut_mark_cannot_come_from_the_model():
+    out = render_answer("a \ue000 b", complete=False)
+    assert out.count("llm-answer-cut") == 1 and "\ue000" not in out
+
+
 # ---------------------------------------------------------------- the box
 def test_the_box_labels_model_provider_when_excerpt_and_command():
     recording = Recording(
@@ -125,8 +157,14 @@ def test_the_three_answers_render_on_their_pages(tmp_path):
         assert "Recorded answer from gpt-4o (excerpt)" in box
         assert start in box
         assert "llmarch record --refresh snippets/" in box and 'href="../setup/"' in box
+        assert box.count("the excerpt stops here") == 1  # where the recording stops, inside the box
+        assert "|--" not in box and "- <strong>" not in box  # no Markdown left as text
     page = (tmp_path / "site" / "transformers" / "index.html").read_text()
     assert "<h3><strong>What is a Transformer?</strong></h3>" in page  # formatted, not raw Markdown
+    page = (tmp_path / "site" / "comparison" / "index.html").read_text()  # it stops in the table's header
+    assert "<th><strong>Real-World Analogy</strong></th>" in page and "after the table's header row" in page
+    page = (tmp_path / "site" / "components" / "index.html").read_text()  # and in a bullet
+    assert "<li><strong>Spotlight at a concert:</strong>" in page
 
 
 def test_a_prompt_with_no_recording_and_an_answer_not_shown_fail_the_strict_build(tmp_path):

@@ -53,13 +53,16 @@ def test_code_cells_are_the_snippets_themselves(page):
     cells = code_cells(nb)
     assert [cell.metadata["snippet"] for cell in cells] == included_snippets((DOCS / page).read_text(encoding="utf-8"))
     for cell in cells:
-        assert cell.source == (SNIPPETS / cell.metadata["snippet"]).read_text(encoding="utf-8").rstrip("\n")
+        source = (SNIPPETS / cell.metadata["snippet"]).read_text(encoding="utf-8")
+        assert cell.source == notebooks.cell_source(source)  # the file without its #> lines
+        assert not re.search(r"^\s*#>", cell.source, re.MULTILINE)  # the cell's output shows what it prints
     text = markdown_text(nb)
     assert "--8<--" not in text
     assert "][llmarch." not in text  # mkdocstrings cross-references became plain code
     assert not re.search(r"^\s*(!!!|\?\?\?)", text, re.MULTILINE)
     assert not re.search(r"\]\((?!https?:)[^)]*\.md\b", text)  # no link to a page the notebook does not have
     assert not any(target.startswith(("figures/", "../")) for target in IMAGE.findall(text))
+    assert not re.search(r":material-[\w-]+:", text)  # Jupyter would show an icon shortcode as text
 
 
 KERNEL_NAME = "llmarch-test"

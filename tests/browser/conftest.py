@@ -1,5 +1,5 @@
 """Fixtures of the browser tests: the built site served on 127.0.0.1, Chromium, and one tour of
-every page per colour scheme (see ``pagetour.py``)."""
+every page per colour scheme, each page at two widths (see ``pagetour.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pagetour import SCHEMES, Tour, new_context, visit
+from pagetour import SCHEMES, Tour, new_context, screenshot_folder, visit
 from sitetools import AXE, launch, page_paths, serve
 
 
@@ -43,11 +43,22 @@ def pages(site: Path) -> list[str]:
     return found
 
 
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """The folder of the tour's screenshots (``$LLMARCH_SCREENSHOTS``, else pytest's temporary folder)."""
+    return screenshot_folder(tmp_path_factory.getbasetemp())
+
+
 @pytest.fixture(scope="session", params=list(SCHEMES))
-def tour(request, browser, base_url, pages, axe_source) -> Tour:
-    """Every page, visited once in the light and once in the dark scheme."""
+def tour(request, browser, base_url, pages, axe_source, screenshots) -> Tour:
+    """Every page, loaded once in the light and once in the dark scheme, and looked at in both widths."""
     context, foreign = new_context(browser, request.param)
     try:
-        return Tour(request.param, {path: visit(context, foreign, base_url, path, axe_source) for path in pages})
+        tour = Tour(request.param, {})
+        for path in pages:
+            tour.visits[path], tour.phone[path] = visit(
+                context, foreign, base_url, path, axe_source, (screenshots, request.param)
+            )
     finally:
         context.close()
+    return tour

@@ -45,13 +45,82 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"style"}, 
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_answer(text: str) -> str:
-    """An answer's Markdown as safe HTML: raw HTML is escaped, then everything is allow-listed."""
+# A list right under a line of text, as chat models write it ("**Analogy:**" then "- ..."), is a
+# list in GitHub's Markdown; Python-Markdown wants a blank line before it, else the "- " is text.
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_TABLE_ROW = re.compile(r"^\s*\|")
+_DELIMITER_ROW = re.compile(r"^\s*\|?[\s:|-]*$")
+# Stands for the cut mark until the HTML is clean (then it becomes the mark's HTML); removed from
+# the model's text first, so nothing the model wrote can become one.
+_CUT = "\ue000"
+_CUT_ROW = re.compile(_CUT.join([r"<td>", r"</td>(?:\s*<td></td>)*"]))  # the cut mark's row of a table
+CUT_MARK = '<span class="llm-answer-cut">[the excerpt stops here]</span>'
+
+
+def _blank_line_before_lists(text: str) -> str:
+    lines, fenced = [], False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and _LIST_ITEM.match(line) and lines and lines[-1].strip() and not _LIST_ITEM.match(lines[-1]):
+            if not lines[-1].startswith((" ", "\t")) or not _in_list(lines):
+                lines.append("")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _in_list(lines: list[str]) -> bool:
+    """Whether the last of ``lines`` continues a list item (an indented line under one, no blank line between)."""
+    for line in reversed(lines):
+        if not line.strip():
+            return False
+        if _LIST_ITEM.match(line):
+            return True
+    return False
+
+
+def cut_excerpt(text: str) -> tuple[str, str]:
+    """An excerpt that stops partway, as Markdown that renders what is complete and marks the cut.
+
+    Returns the Markdown, with ``_CUT`` where the mark goes, and where the cut is, in words. The
+    last line of an excerpt is the partial one: in a paragraph, a heading or a list item the mark
+    follows its last word (in a table's row too); a table cut in its row of dashes, which holds no
+    text, gets that row from its header, and the mark is its one row;
+    in an unclosed code block, the block is closed and the mark follows it.
+    """
+    text = text.replace(_CUT, "")
+    head, _, last = text.rpartition("\n") if "\n" in text else ("", "", text)
+    if text.count("```") % 2:
+        return f"{text}\n```\n\n{_CUT}", "inside a code block"
+    table = []
+    for line in reversed(head.split("\n")):
+        if not _TABLE_ROW.match(line):
+            break
+        table.insert(0, line)
+    if len(table) == 1 and _DELIMITER_ROW.match(last):  # a header, then part of the row of dashes
+        columns = table[0].strip().strip("|").count("|") + 1
+        return f"{head}\n|{'---|' * columns}\n|{_CUT}|{'|' * (columns - 1)}", "after the table's header row"
+    if len(table) >= 2 and last.strip() and _TABLE_ROW.match(last):
+        return f"{text.rstrip()} {_CUT}", "partway through a row of the table"
+    if not last.strip():
+        return f"{text.rstrip()}\n\n{_CUT}", "at the end of a line"
+    return f"{head}\n{last.rstrip()} {_CUT}", "partway through a line"
+
+
+def render_answer(text: str, *, complete: bool = True) -> str:
+    """An answer's Markdown as safe HTML: raw HTML is escaped, then everything is allow-listed.
+
+    An excerpt (``complete=False``) stops where its recording stops: :func:`cut_excerpt` marks the place.
+    """
+    where = None
+    if not complete:
+        text, where = cut_excerpt(text)
     md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
     md.preprocessors.deregister("html_block")  # raw HTML blocks become text
     md.inlinePatterns.deregister("html")  # and so do inline tags
-    return nh3.clean(
-        md.convert(text),
+    clean = nh3.clean(
+        md.convert(_blank_line_before_lists(text)),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -59,6 +128,11 @@ def render_answer(text: str) -> str:
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
     )
+    if where is None:
+        return clean
+    mark = CUT_MARK.replace("here", f"here, {where}")
+    clean = _CUT_ROW.sub(lambda m: f'<td colspan="{m[0].count("<td")}">{mark}</td>', clean)  # one cell across
+    return clean.replace(_CUT, mark)
 
 
 def _record_command(snippet: str, refresh: bool) -> str:
@@ -84,7 +158,7 @@ def answer_box(snippet: str, recording: Recording, setup_href: str | None = None
     else:
         kind, status = "excerpt", f"Excerpt: {e(p['how'])}"
         more = (
-            "<em>The excerpt ends here.</em> A maintainer with credentials records the full answer with "
+            "A maintainer with credentials records the full answer with "
             f"<code>{e(_record_command(snippet, True))}</code>{_setup_link(setup_href)}."
         )
     note = f"<br>{e(p['note'])}" if p.get("note") else ""
@@ -93,7 +167,7 @@ def answer_box(snippet: str, recording: Recording, setup_href: str | None = None
         f'<p class="admonition-title">Recorded answer from {e(served)} ({kind})</p>\n'
         f'<p class="llm-answer-meta"><strong>Model:</strong> {model}. <strong>Provider:</strong> {provider}. '
         f"<strong>Recorded:</strong> {when}. <strong>{status}.</strong>{note}</p>\n"
-        f'<div class="llm-answer-body">\n{render_answer(recording.answer)}\n</div>\n'
+        f'<div class="llm-answer-body">\n{render_answer(recording.answer, complete=recording.complete)}\n</div>\n'
         f'<p class="llm-answer-more">{more}</p>\n'
         "</div>"
     )

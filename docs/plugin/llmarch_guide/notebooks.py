@@ -5,11 +5,13 @@ matter ``notebook: false`` opts a page out). Nothing is kept as a second copy: e
 notebook afresh from the page's Markdown and the snippet files it includes.
 
 * The prose becomes Markdown cells (a new cell at each heading) and each included snippet becomes a
-  code cell holding the file's text exactly; its ``#>`` output lines are plain comments.
+  code cell holding the file's text without its ``#>`` output lines: the cell's output shows what it
+  prints (the file, with them, is what the page shows and the copy button gives).
 * What only MkDocs understands is rewritten: ``!!!``/``???`` admonitions become block quotes,
   mkdocstrings cross-references such as ``[`softmax`][llmarch.softmax]`` become plain code, links to
   other pages of the site keep only their text, and an image ``figures/x.svg`` (drawn by the snippet
   above it, which saves ``x.svg`` in the current folder) points at ``x.svg`` next to the notebook.
+  Material's icon shortcodes (``:material-check-circle:``) are dropped: Jupyter would show them as text.
   HTML comments, such as the ``<!-- llm-answer: ... -->`` markers, stay: Jupyter does not show them.
 * Each code cell's output is what its snippet printed when the build ran it as a script
   (:func:`fill_outputs`); mkdocs-jupyter renders the notebook without running it again.
@@ -46,6 +48,8 @@ _LINK = re.compile(
     r"(?P<bang>!?)(?<!\\)\[" + _BRACKETED + r"""\]\((?P<target><[^>\n]*>|[^()\s]+)(?:\s+(?:"[^"]*"|'[^']*'))?\)"""
 )
 _SCHEME = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+_ICON = re.compile(r"[ \t]?:(?:material|octicons|fontawesome|simple)-[\w-]+:(?:\{[^}\n]*\})?")  # with its attr list
+_OUTPUT_COMMENT = re.compile(r"^[ \t]*#>.*(?:\n|\Z)", re.MULTILINE)
 
 
 class NotebookError(ValueError):
@@ -150,7 +154,7 @@ def _rewrite_links(text: str, page_uri: str, definitions: set[str]) -> str:
             return f"![{m['text']}]({path.removeprefix('figures/')})"  # the cell above saved it here
         return f"*{m['text']}*"
 
-    return _LINK.sub(link, _REFERENCE.sub(reference, text))
+    return _ICON.sub("", _LINK.sub(link, _REFERENCE.sub(reference, text)))
 
 
 def _prose_cells(text: str, page_uri: str, definitions: set[str]) -> list[str]:
@@ -178,15 +182,20 @@ def _intro(title: str | None, site_name: str | None) -> str:
     page = f"the page “{title}” of {where}" if title else f"a page of {where}"
     return (
         f"> This notebook is {page}, made from the page when the site was built. Each code cell is a "
-        "complete script that also runs on its own; its `#>` comments show what it prints. Run the cells "
-        "from top to bottom. They need the package `llmarch` with matplotlib "
-        '(`pip install -e ".[plot]"` in a checkout of its repository).'
+        "complete script that also runs on its own; the output under it is what it printed then. Run the "
+        "cells from top to bottom. They need the package `llmarch`, which `pip install .` in a checkout of "
+        "its repository installs with all they use (NumPy and matplotlib)."
     )
+
+
+def cell_source(source: str) -> str:
+    """A snippet's text as its code cell holds it: without the ``#>`` lines, which its output replaces."""
+    return _OUTPUT_COMMENT.sub("", source).rstrip("\n")
 
 
 def code_cell(snippet: str, source: str) -> nbformat.NotebookNode:
     """The code cell of one snippet (``snippet`` as the page includes it, ``source`` its text)."""
-    return new_code_cell(source.rstrip("\n"), metadata={"snippet": snippet})
+    return new_code_cell(cell_source(source), metadata={"snippet": snippet})
 
 
 def page_to_notebook(

@@ -16,7 +16,8 @@ its wheel does not hold. One flow, in the order MkDocs calls it:
 4. ``on_page_content``: a notebook page's last touches, math as MathML, recorded answers in their
    boxes, figures as links to themselves.
 5. ``on_env``: wait for every snippet; report each that raised or printed other than its ``#>``
-   lines; publish the figures; write the report the tests read (``LLMARCH_SNIPPET_REPORT=path``).
+   lines; publish the figures; write the report the tests read (``LLMARCH_SNIPPET_REPORT=path``);
+   publish the math font, cut to the characters of every formula (``mathfont.py``).
 6. ``on_post_page``, ``on_post_template``: the names and keyboard stops the theme leaves out.
 
 ``LLMARCH_SKIP_EXECUTION=1`` (build timing only) runs no snippet: no outputs, placeholder figures.
@@ -45,7 +46,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from llmarch_guide import markup
+from llmarch_guide import markup, mathfont
 from llmarch_guide.answers import MARKER, Answer, asks_a_model, look_up
 from llmarch_guide.notebooks import NotebookError, fill_outputs, notebook_uri, page_to_notebook, wants_notebook
 from llmarch_guide.snippets import (
@@ -85,6 +86,7 @@ class Build:
     figures: dict[str, tuple[File, str]] = field(default_factory=dict)  # by name: its file, the page linking it
     notebooks: dict[str, tuple[str, nbformat.NotebookNode, Path]] = field(default_factory=dict)  # by uri
     notebook_of: dict[str, str] = field(default_factory=dict)  # section page -> its notebook
+    math_characters: set[str] = field(default_factory=set)  # what the pages' formulas show (the math font's cut)
 
     def result(self, snippet: str) -> SnippetResult:
         return self.runs[snippet].result()
@@ -232,6 +234,7 @@ class GuidePlugin(BasePlugin):
         if notebook:
             content = self._notebook_page(content, page, files)
         content = markup.typeset(content, errors, dollars=notebook)  # before the answers: their $ are text
+        self.build.math_characters |= mathfont.characters(content)
         for error in errors:
             log.error(f"{uri}: {error}")
         if "llm-answer" in content:
@@ -239,7 +242,7 @@ class GuidePlugin(BasePlugin):
             setup_href = get_relative_url(setup.url, page.url) if setup is not None else None
             answers = self.build.answers
             content = MARKER.sub(lambda m: answers[m["path"]].box(setup_href) if m["path"] in answers else "", content)
-        return markup.link_figures(content)
+        return markup.unindexed_snippets(markup.link_figures(content))
 
     def _notebook_page(self, content: str, page: Page, files: Files) -> str:
         # The template (jupyter/…/notebook.html.j2) makes the cells; what it cannot do is done here:
@@ -303,7 +306,23 @@ class GuidePlugin(BasePlugin):
         if os.environ.get(REPORT):
             report = {name: result.summary() for name, result in results.items()}
             Path(os.environ[REPORT]).write_text(json.dumps(report, indent=1, sort_keys=True), encoding="utf-8")
+        self._math_font(build, config, files)
         return env
+
+    def _math_font(self, build: Build, config: MkDocsConfig, files: Files) -> None:
+        # Every page's content is rendered by now (MkDocs renders them all before on_env), so the
+        # characters of every formula are known: the font is cut to them (mathfont.py).
+        if not build.math_characters:
+            return
+        try:
+            content = mathfont.cut(mathfont.SOURCE, build.math_characters)
+        except mathfont.MissingFont:
+            log.error(mathfont.missing(build.show(mathfont.SOURCE)))
+            return
+        existing = files.get_file_from_path(mathfont.URI)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, mathfont.URI, content=content))
 
     # ------------------------------------------------------------ 6. accessibility
     def on_post_page(self, output: str, **_: Any) -> str:
