@@ -9,24 +9,24 @@ print(moe.title)
 print(moe.machine().replace("; ", "\n"))  # one fact a line
 #> AMD EPYC, 2 cores
 #> Python 3.11.7
-#> NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, up to 1 threads)
+#> NumPy 2.4.6 with openblas 0.3.31.188.0 (Haswell kernel, up to 2 threads)
 #> torch 2.13.0+cpu (up to 1 threads)
-#> measured 2026-12-01 11:36 UTC
+#> measured 2026-12-01 14:07 UTC
 print("load average (1, 5, 15 min) before:", moe.environment["load_average_before"])
-#> load average (1, 5, 15 min) before: [11.1, 10.49, 8.94]
+#> load average (1, 5, 15 min) before: [5.82, 4.9, 4.7]
 print(moe.table())
 #>     shape               model  parameters      active  llmarch tok/s  HF tok/s  ratio
 #> ---------  ------------------  ----------  ----------  -------------  --------  -----
-#> width 128               dense     853,120     853,120            172      51.6   3.34
-#> width 128  mixture of experts   2,626,688     857,216           95.7      38.3    2.5
-#> width 512               dense  12,849,664  12,849,664           33.5      24.8   1.35
-#> width 512  mixture of experts  41,177,600  12,866,048           34.2      17.7   1.93
+#> width 128               dense     853,120     853,120            310       137   2.26
+#> width 128  mixture of experts   2,626,688     857,216            194      96.5   2.01
+#> width 512               dense  12,849,664  12,849,664           58.4      33.6   1.74
+#> width 512  mixture of experts  41,177,600  12,866,048           40.4      27.1   1.49
 for what, ratio in moe.extra.items():
     print(f"{what}: {ratio}")
-    #> width 128: mixture of experts / dense speed, llmarch: 0.555
-    #> width 128: mixture of experts / dense speed, transformers: 0.741
-    #> width 512: mixture of experts / dense speed, llmarch: 1.021
-    #> width 512: mixture of experts / dense speed, transformers: 0.714
+    #> width 128: mixture of experts / dense speed, llmarch: 0.625
+    #> width 128: mixture of experts / dense speed, transformers: 0.704
+    #> width 512: mixture of experts / dense speed, llmarch: 0.692
+    #> width 512: mixture of experts / dense speed, transformers: 0.807
 
 cache = results["latent_cache"]  # the memory of the cache, measured
 print(cache.title)
