@@ -26,7 +26,9 @@ for task in ("lookup", "marker"):
             rows.append(f"{kind:>12} not recorded yet: llmarch train {task}-{kind}")
     print("\n".join(rows))
     #> lookup recall, accuracy by distance
-    #>          rnn not recorded yet: llmarch train lookup-rnn
+    #>     distance     2     4     8    16    32    64   128   254
+    #>          rnn  0.83  0.15  0.10  0.07  0.10  0.08  0.09  0.07
+    #>          rnn half or more right at: 2
     #>         lstm not recorded yet: llmarch train lookup-lstm
     #>  transformer not recorded yet: llmarch train lookup-transformer
     #> marker recall, accuracy by distance
