@@ -28,9 +28,10 @@ for task in ("lookup", "marker"):
     #> lookup recall, accuracy by distance
     #>     distance     2     4     8    16    32    64   128   254
     #>          rnn  0.83  0.15  0.10  0.07  0.10  0.08  0.09  0.07
+    #>  transformer  0.78  0.29  0.10  0.10  0.06  0.07  0.09  0.08
     #>          rnn half or more right at: 2
+    #>  transformer half or more right at: 2
     #>         lstm not recorded yet: llmarch train lookup-lstm
-    #>  transformer not recorded yet: llmarch train lookup-transformer
     #> marker recall, accuracy by distance
     #>          rnn not recorded yet: llmarch train marker-rnn
     #>         lstm not recorded yet: llmarch train marker-lstm
