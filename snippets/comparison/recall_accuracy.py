@@ -28,12 +28,15 @@ for task in ("lookup", "marker"):
     #> lookup recall, accuracy by distance
     #>     distance     2     4     8    16    32    64   128   254
     #>          rnn  0.83  0.15  0.10  0.07  0.10  0.08  0.09  0.07
+    #>         lstm  0.30  0.23  0.20  0.10  0.09  0.08  0.09  0.05
     #>  transformer  0.78  0.29  0.10  0.10  0.06  0.07  0.09  0.08
     #>          rnn half or more right at: 2
+    #>         lstm half or more right at: no distance
     #>  transformer half or more right at: 2
-    #>         lstm not recorded yet: llmarch train lookup-lstm
     #> marker recall, accuracy by distance
-    #>          rnn not recorded yet: llmarch train marker-rnn
+    #>     distance     1     2     4     8    16    32    64   128   254
+    #>          rnn  1.00  1.00  1.00  1.00  1.00  1.00  1.00  1.00  1.00
+    #>          rnn half or more right at: 1, 2, 4, 8, 16, 32, 64, 128, 254
     #>         lstm not recorded yet: llmarch train marker-lstm
     #>  transformer not recorded yet: llmarch train marker-transformer
 

@@ -26,7 +26,6 @@ models = {k: load(f"lookup-{k}") for k in kinds if f"lookup-{k}" in available()}
 for kind in kinds:
     if kind not in models:  # the build reads the recorded runs; it never trains
         print(f"{kind:12} not recorded yet: llmarch train lookup-{kind}")
-        #> lstm         not recorded yet: llmarch train lookup-lstm
 if models:
     task = next(iter(models.values())).task  # the same for all three
     print(f"trained: {task.pairs} pairs per sequence ({task.length} tokens), "
@@ -38,4 +37,5 @@ for kind, trained in models.items():
     print(f"{kind:12} {r['weights']['parameters']:6,} weights, {r['steps']} steps of "
           f"{h['batch_size']} sequences, peak learning rate {h['lr']:g}")
     #> rnn          43,953 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+    #> lstm         38,897 weights, 2000 steps of 32 sequences, peak learning rate 0.003
     #> transformer  44,064 weights, 2000 steps of 32 sequences, peak learning rate 0.003
