@@ -25,6 +25,7 @@ from llmarch.residual import post_ln_residual, pre_ln_residual
 from llmarch.sampling import sample_next_token
 from llmarch.sizing import count_parameters, kv_cache_bytes, parameter_breakdown
 from llmarch.sliding_window import SlidingWindowAttention
+from llmarch.tape import Tape
 from llmarch.tiling import tiled_attention
 from llmarch.transformer import DecoderLayer, EncoderLayer, Transformer, TransformerConfig
 
@@ -56,6 +57,7 @@ __all__ = [
     "Routing",
     "SlidingWindowAttention",
     "SwiGLU",
+    "Tape",
     "TokenEmbedding",
     "Transformer",
     "TransformerConfig",

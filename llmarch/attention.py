@@ -15,14 +15,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, as_generator, check_memory, check_size, float_dtype, random_normal
-from llmarch.layers import RMSNorm
+from llmarch.layers import RMSNorm, linear_backward
 from llmarch.positional import apply_rotary
+from llmarch.tape import Tape, recorded, save_for_backward
 
 __all__ = [
     "KVCache",
     "MultiHeadAttention",
     "attention",
     "grouped_query_attention",
+    "grouped_query_attention_backward",
     "scaled_dot_product_attention",
     "softmax",
 ]
@@ -208,6 +210,50 @@ def grouped_query_attention(q: Array, k: Array, v: Array, mask: NDArray[np.bool_
         mask = np.broadcast_to(mask, (*lead, h, n_q, k.shape[-2])).reshape(*lead, h_kv, groups, n_q, k.shape[-2])
     out, weights = attention(q, k, v, mask)
     return out.reshape(*lead, h, n_q, v.shape[-1]), weights.reshape(*lead, h, n_q, weights.shape[-1])
+
+
+def grouped_query_attention_backward(
+    grad: Array, q: Array, k: Array, v: Array, weights: Array
+) -> tuple[Array, Array, Array]:
+    r"""Gradients of [`grouped_query_attention`][llmarch.attention.grouped_query_attention] from its output's.
+
+    With $S = Q K^\top / \sqrt{d_h}$, the weights $P = \mathrm{softmax}(S)$ (masked), the
+    output $O = P V$ and $\bar O = \partial L / \partial O$:
+
+    $$\bar V = P^\top \bar O, \qquad \bar P = \bar O\, V^\top, \qquad
+      \bar S_{ij} = P_{ij} \Big(\bar P_{ij} - \sum_{j'} P_{ij'} \bar P_{ij'}\Big), \qquad
+      \bar Q = \frac{\bar S K}{\sqrt{d_h}}, \qquad \bar K = \frac{\bar S^\top Q}{\sqrt{d_h}}$$
+
+    $\bar S$ is the softmax's backward pass; a masked key has $P_{ij} = 0$ and so gets no
+    gradient (the mask, causal or a sliding window, needs nothing else). A key/value head
+    shared by $g$ query heads collects the gradients of all $g$.
+
+    Parameters
+    ----------
+    grad : numpy.ndarray, shape (..., h, n_q, d_h)
+        $\bar O$.
+    q : numpy.ndarray, shape (..., h, n_q, d_h)
+    k, v : numpy.ndarray, shape (..., h_kv, n_k, d_h)
+    weights : numpy.ndarray, shape (..., h, n_q, n_k)
+        $P$, as the forward pass returned it.
+
+    Returns
+    -------
+    grad_q : numpy.ndarray, shape (..., h, n_q, d_h)
+    grad_k, grad_v : numpy.ndarray, shape (..., h_kv, n_k, d_h)
+    """
+    *lead, h, n_q, d_h = q.shape
+    h_kv, n_k = k.shape[-3], k.shape[-2]
+    groups = h // h_kv
+    q, grad = q.reshape(*lead, h_kv, groups, n_q, d_h), grad.reshape(*lead, h_kv, groups, n_q, d_h)
+    p = weights.reshape(*lead, h_kv, groups, n_q, n_k)
+    k, v = k[..., :, None, :, :], v[..., :, None, :, :]
+    grad_v = (np.swapaxes(p, -1, -2) @ grad).sum(axis=-3)
+    grad_p = grad @ np.swapaxes(v, -1, -2)
+    grad_s = p * (grad_p - (p * grad_p).sum(axis=-1, keepdims=True)) / q.dtype.type(np.sqrt(d_h))
+    grad_q = (grad_s @ k).reshape(*lead, h, n_q, d_h)
+    grad_k = (np.swapaxes(grad_s, -1, -2) @ q).sum(axis=-3)
+    return grad_q, grad_k, grad_v
 
 
 def _split_heads(x: Array, n_heads: int) -> Array:
@@ -534,7 +580,65 @@ class MultiHeadAttention:
         if cache is not None:
             k, v = cache._append(k, v)
         heads, weights = grouped_query_attention(q, k, v, mask)
-        return _project(_merge_heads(heads), self.w_o, self.b_o), weights
+        merged = _merge_heads(heads)
+        out = _project(merged, self.w_o, self.b_o)
+        if cache is None:  # a call with a cache (generation) is not recorded
+            save_for_backward(self, out, x=x, kv=kv, q=q, k=k, v=v, weights=weights, merged=merged, rope=rope)
+        return out, weights
+
+    def backward(self, grad_output: ArrayLike, tape: Tape) -> tuple[Array, dict[str, Array]]:
+        r"""Gradients from $\bar y = \partial L / \partial y$, for the self-attention call ``tape`` recorded.
+
+        The forward pass backwards: the output projection and the merge of the heads
+        ([`linear_backward`][llmarch.layers.linear_backward]), attention itself
+        ([`grouped_query_attention_backward`][llmarch.attention.grouped_query_attention_backward]),
+        the rotary embedding, QK-norm ([`RMSNorm.backward`][llmarch.RMSNorm.backward]), and the
+        three input projections, whose gradients add up at $x$:
+
+        $$\bar x = \bar Q\, W^{Q\top} + \bar K\, W^{K\top} + \bar V\, W^{V\top}$$
+
+        A rotation is undone by the rotation through the opposite angle (its transpose is its
+        inverse), so the rotary embedding passes $\bar q$ back rotated by $-p\,\theta_i$:
+        ``apply_rotary(grad, cos, -sin)``.
+
+        Returns
+        -------
+        grad_x : numpy.ndarray, shape (..., n, d_model)
+        grads : dict
+            ``{"w_q", "w_k", "w_v", "w_o"}``, the biases there are, and ``"q_norm.gamma"``,
+            ``"k_norm.gamma"`` with QK-norm.
+
+        Raises
+        ------
+        ValueError
+            If the recorded call was cross-attention (it had a ``context``): only self-attention
+            has a backward pass here.
+        """
+        grad, s = recorded(self, tape, grad_output)
+        if s.kv is not s.x:
+            raise ValueError("tape: the recorded call was cross-attention; backward covers self-attention only")
+        grad_merged, grad_w_o, grad_b_o = linear_backward(s.merged, self.w_o, grad)
+        grad_q, grad_k, grad_v = grouped_query_attention_backward(
+            _split_heads(grad_merged, self.n_heads), s.q, s.k, s.v, s.weights
+        )
+        grads = {}
+        if s.rope is not None:
+            cos, sin = s.rope
+            grad_q, grad_k = apply_rotary(grad_q, cos, -sin), apply_rotary(grad_k, cos, -sin)
+        if self.q_norm is not None and self.k_norm is not None:
+            grad_q, q_norm = self.q_norm.backward(grad_q, tape)
+            grad_k, k_norm = self.k_norm.backward(grad_k, tape)
+            grads |= {"q_norm.gamma": q_norm["gamma"], "k_norm.gamma": k_norm["gamma"]}
+        grad_x = np.zeros_like(s.x)
+        for name, g in (("q", grad_q), ("k", grad_k), ("v", grad_v)):
+            grad_in, grads[f"w_{name}"], grad_b = linear_backward(s.x, getattr(self, f"w_{name}"), _merge_heads(g))
+            grad_x += grad_in
+            if getattr(self, f"b_{name}") is not None:
+                grads[f"b_{name}"] = grad_b
+        grads["w_o"] = grad_w_o
+        if self.b_o is not None:
+            grads["b_o"] = grad_b_o
+        return grad_x, grads
 
     def __call__(
         self,

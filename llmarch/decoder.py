@@ -32,12 +32,14 @@ from numpy.typing import ArrayLike, NDArray
 from llmarch._validate import as_float_array, as_generator, check_number, check_size, random_normal
 from llmarch.attention import KVCache, MultiHeadAttention
 from llmarch.config import DecoderConfig
-from llmarch.embedding import TokenEmbedding, check_token_ids
+from llmarch.embedding import TokenEmbedding, check_token_ids, embedding_backward
 from llmarch.latent_attention import LATENT_NORM_EPS, LatentAttention, LatentCache
 from llmarch.layers import FeedForward, LayerNorm, RMSNorm, SwiGLU
 from llmarch.moe import MixtureOfExperts, Router
 from llmarch.positional import LearnedPositionalEmbedding, rotary_angles, rotary_frequencies
 from llmarch.sampling import _sample, check_temperature
+from llmarch.tape import Tape, recorded
+from llmarch.training import cross_entropy
 
 __all__ = ["Decoder", "DecoderBlock", "decoder_mask", "parameter_shapes"]
 
@@ -123,6 +125,37 @@ class DecoderBlock:
         """
         h = x + self.attn(self.ln_1(x), mask=mask, rope=rope, cache=cache)
         return h + self.mlp(self.ln_2(h))
+
+    def backward(self, grad_output: ArrayLike, tape: Tape) -> tuple[Array, dict[str, Array]]:
+        r"""Gradients from $\bar y = \partial L / \partial y$, for the call ``tape`` recorded.
+
+        The two residual lines backwards: each residual path hands its gradient straight
+        through and adds what its branch sends back,
+
+        $$\bar h = \bar y + \mathrm{Norm}_2^\top\big(\mathrm{FFN}^\top(\bar y)\big), \qquad
+          \bar x = \bar h + \mathrm{Norm}_1^\top\big(\mathrm{Attn}^\top(\bar h)\big)$$
+
+        where $F^\top(\bar y)$ is the backward pass of $F$ (the ``backward`` of each part).
+        The straight path is why deep stacks train: $\bar y$ reaches $x$ unchanged, whatever
+        the branches do.
+
+        Returns
+        -------
+        grad_x : numpy.ndarray, shape (..., n, d_model)
+        grads : dict
+            Every weight's gradient by its path in the block (``"ln_1.gamma"``, ``"attn.w_q"``, ...).
+        """
+        grad, _ = recorded(self.mlp, tape, grad_output)  # the block's output has the feed-forward's shape
+        grads: dict[str, Array] = {}
+
+        def back(name: str, part: Any, g: Array) -> Array:
+            g, part_grads = part.backward(g, tape)
+            grads.update({f"{name}.{k}": v for k, v in part_grads.items()})
+            return g
+
+        grad_h = grad + back("ln_2", self.ln_2, back("mlp", self.mlp, grad))
+        grad_x = grad_h + back("ln_1", self.ln_1, back("attn", self.attn, grad_h))
+        return grad_x, grads
 
 
 def parameter_shapes(config: DecoderConfig, *, buffers: bool = False) -> dict[str, tuple[int, ...]]:
@@ -548,6 +581,98 @@ class Decoder:
         for i, block in enumerate(self.blocks):
             x = block(x, mask, rope, None if caches is None else caches[i])
         return self.ln_f(x)
+
+    def loss_and_grads(self, tokens: ArrayLike, targets: ArrayLike) -> tuple[float, dict[str, Array]]:
+        r"""Mean cross-entropy of ``targets`` and its gradient for every weight: one training step's backward pass.
+
+        One forward pass records what each layer needs (a [`Tape`][llmarch.Tape]); then the
+        gradient flows back from the loss, layer by layer. With $\hat x = \mathrm{Norm}_f(x_L)$,
+        the logits $z = \hat x\, W_\text{out}^\top$ and $p = \mathrm{softmax}(z)$ at each of
+        the $N$ positions scored:
+
+        $$L = -\frac1N \sum_t \log p_{t, y_t}, \qquad \bar z_t = \frac1N \big(p_t - e_{y_t}\big), \qquad
+          \bar W_\text{out} = \sum_t \bar z_t^\top \hat x_t, \qquad \bar{\hat x}_t = \bar z_t W_\text{out}$$
+
+        then $\mathrm{Norm}_f$, the blocks from last to first
+        ([`DecoderBlock.backward`][llmarch.DecoderBlock.backward]), and the embeddings: the
+        token table collects a scatter-add of $\bar x_0$
+        ([`embedding_backward`][llmarch.embedding.embedding_backward]), the position table
+        its sum over the batch. When the output layer is tied to the token embedding, its
+        gradient is the sum of both uses, $\bar E = \bar E_\text{lookup} + \bar W_\text{out}$.
+
+        Parameters
+        ----------
+        tokens : array_like of int, shape (n,) or (batch, n)
+            Token ids, ``n <= n_positions``.
+        targets : array_like of int
+            Of the shape of ``tokens``: the next token at every position (a language model's
+            loss, the mean over every position). Of shape ``tokens.shape[:-1]`` (one per
+            sequence): a class read at the last position (a sequence-classification loss).
+
+        Returns
+        -------
+        loss : float
+            $L$, in nats.
+        grads : dict of str to numpy.ndarray
+            $\partial L / \partial \theta$ with exactly the keys and shapes of
+            [`to_hf_state_dict`][llmarch.Decoder.to_hf_state_dict]`()` (a config with
+            ``family=None``, which has no Hugging Face names, keys them as
+            [`parameters`][llmarch.Decoder.parameters]`()`), in the weights' dtype.
+
+        Raises
+        ------
+        ValueError
+            If a token or target is outside the vocabulary, the sequences are longer than
+            ``n_positions``, or ``targets`` has neither of the two shapes; or the model has a
+            mixture of experts or latent attention (no backward pass here for those).
+        """
+        c = self.config
+        if c.n_experts is not None or c.kv_lora_rank is not None:
+            part = "a mixture of experts" if c.n_experts is not None else "latent attention"
+            raise ValueError(
+                f"config: loss_and_grads has backward passes for dense feed-forward networks and multi-head or "
+                f"grouped-query attention; this model has {part}"
+            )
+        ids = self._check_tokens(tokens)
+        if ids.size == 0:
+            raise ValueError(f"tokens must hold at least one sequence of at least one token; got shape {ids.shape}")
+        labels = check_token_ids("targets", targets, self.config.vocab_size)
+        if labels.shape not in (ids.shape, ids.shape[:-1]):
+            raise ValueError(
+                f"targets must have the shape of tokens {ids.shape} (the next token at every position) "
+                f"or {ids.shape[:-1]} (one class per sequence, read at its last position); got shape {labels.shape}"
+            )
+        with Tape() as tape:
+            hidden = self._hidden_states(ids, None)
+        every_position = labels.shape == ids.shape
+        scored = hidden if every_position else hidden[..., -1, :]
+        w_out = self.output_weight.astype(hidden.dtype, copy=False)
+        loss, grad_z = cross_entropy(scored @ w_out.T, labels)
+        grad_w_out = grad_z.reshape(-1, grad_z.shape[-1]).T @ scored.reshape(-1, scored.shape[-1])
+        if every_position:
+            grad_hidden = grad_z @ w_out
+        else:
+            grad_hidden = np.zeros_like(hidden)
+            grad_hidden[..., -1, :] = grad_z @ w_out
+        grad_x, ln_f = self.ln_f.backward(grad_hidden, tape)
+        grads = {f"ln_f.{k}": g for k, g in ln_f.items()}
+        for i in range(len(self.blocks) - 1, -1, -1):
+            grad_x, block = self.blocks[i].backward(grad_x, tape)
+            grads |= {f"blocks.{i}.{k}": g for k, g in block.items()}
+        grads["wte.weight"] = embedding_backward(ids, grad_x, self.config.vocab_size)
+        if self.wpe is not None:
+            grad_wpe = np.zeros_like(self.wpe.weight, dtype=grad_x.dtype)
+            grad_wpe[: ids.shape[-1]] = grad_x.reshape(-1, *grad_x.shape[-2:]).sum(axis=0)
+            grads["wpe.weight"] = grad_wpe
+        if self.lm_head is None:
+            grads["wte.weight"] += grad_w_out
+        else:
+            grads["lm_head"] = grad_w_out
+        if self.config.family is None:
+            return loss, grads
+        from llmarch.checkpoint import to_hf_state_dict
+
+        return loss, to_hf_state_dict(grads, self.config)
 
     def logits(self, tokens: ArrayLike) -> Array:
         r"""Next-token scores after every prefix of ``tokens``.

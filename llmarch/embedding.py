@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from llmarch._validate import as_float_array, as_generator, check_size, random_normal
 
-__all__ = ["CharTokenizer", "TokenEmbedding"]
+__all__ = ["CharTokenizer", "TokenEmbedding", "embedding_backward"]
 
 Array = NDArray[np.floating[Any]]
 
@@ -34,6 +34,30 @@ def check_token_ids(name: str, ids: ArrayLike, vocab_size: int) -> NDArray[np.in
         bad = array[(array < 0) | (array >= vocab_size)]
         raise ValueError(f"{name} must lie in [0, {vocab_size - 1}] (vocab_size = {vocab_size}); got {bad[0]}")
     return array
+
+
+def embedding_backward(ids: NDArray[np.int64], grad: Array, vocab_size: int) -> Array:
+    r"""Gradient of an embedding table from the gradients of the rows looked up: a scatter-add.
+
+    $$\bar E_v = \sum_{t:\ \text{ids}_t = v} \bar x_t$$
+
+    Row $v$ collects the gradient of every position that read it; rows no position read
+    get zero.
+
+    Parameters
+    ----------
+    ids : numpy.ndarray of int, shape (...)
+    grad : numpy.ndarray, shape (..., d)
+        $\bar x = \partial L / \partial E[\text{ids}]$.
+    vocab_size : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (vocab_size, d)
+    """
+    out = np.zeros((vocab_size, grad.shape[-1]), dtype=grad.dtype)
+    np.add.at(out, ids.reshape(-1), grad.reshape(-1, grad.shape[-1]))
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,23 @@
 Each entry of ``EXPERIMENTS`` builds an [`Experiment`][llmarch.trainer.Experiment] (model,
 data, budget, evaluation) only when asked, so listing them loads no data.
 
-- ``shakespeare-lstm``: a character-level LSTM on the Shakespeare corpus
-  ([`llmarch.corpus`][llmarch.corpus]), nanoGPT's budget (2000 steps of 12 windows of 64).
-- ``marker-rnn``, ``marker-lstm``: marker recall ([`llmarch.recall`][llmarch.recall]) at
-  distances up to 254: carry one value across the distance.
-- ``lookup-rnn``, ``lookup-lstm``: key-value recall at distances up to 254: keep 127 pairs,
-  answer the one asked for. The same budget for every model of a task.
+- ``shakespeare-gpt``: nanoGPT's CPU recipe for character-level Shakespeare (4 layers,
+  4 heads, width 128, context 64, 2000 steps of 12 windows) on the Shakespeare corpus
+  ([`llmarch.corpus`][llmarch.corpus]), a GPT-2-family [`Decoder`][llmarch.Decoder] trained
+  by this package's own backward passes.
+- ``shakespeare-llama``: the same size and budget, Llama-style (RMSNorm, SwiGLU, rotary,
+  grouped-query attention).
+- ``shakespeare-lstm``: a character-level LSTM of about the same size, the same budget.
+- ``marker-rnn``, ``marker-lstm``, ``marker-transformer``: marker recall
+  ([`llmarch.recall`][llmarch.recall]) at distances up to 254: carry one value across the distance.
+- ``lookup-rnn``, ``lookup-lstm``, ``lookup-transformer``: key-value recall at distances up
+  to 254: keep 127 pairs, answer the one asked for. The same budget for every model of a task,
+  and parameter counts of the same order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import asdict
@@ -22,6 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llmarch import corpus
+from llmarch.config import DecoderConfig
+from llmarch.decoder import Decoder
 from llmarch.embedding import CharTokenizer
 from llmarch.recall import KeyValueRecall, MarkerRecall, RecallTask
 from llmarch.recurrent import RecurrentLM
@@ -62,6 +71,7 @@ def shakespeare_data() -> tuple[CharTokenizer, NDArray[np.int64], NDArray[np.int
         "source": corpus.SOURCE,
         "tokenizer": "characters (llmarch.CharTokenizer of the whole corpus)",
         "vocab_size": v,
+        "vocabulary": "".join(tokenizer.chars),
         "split": f"first {corpus.TRAIN_FRACTION:.0%} of the characters train, the rest validate",
         "train_tokens": len(train),
         "val_tokens": len(val),
@@ -134,6 +144,88 @@ def shakespeare_lstm() -> Experiment:
     )
 
 
+def decoder_experiment_config(config: DecoderConfig, init_std: float = 0.02) -> dict[str, Any]:
+    """How a [`Decoder`][llmarch.Decoder] experiment records its model: every config field, the init, float32."""
+    return {
+        "model": "Decoder",
+        "decoder": asdict(config),
+        "init_std": init_std,
+        "dtype": "float32",
+        "weights": "Hugging Face names",
+    }
+
+
+def decoder_init(config: DecoderConfig, std: float = 0.02) -> Callable[[np.random.Generator], dict[str, Any]]:
+    """GPT-2's initialisation (``std``) in float32, the parameters under Hugging Face names (as the gradients are)."""
+    return lambda rng: Decoder.init(config, rng, std=std, dtype=np.float32).to_hf_state_dict()
+
+
+def decoder_model(config: DecoderConfig) -> Callable[[dict[str, Any]], Decoder]:
+    """The model of a [`Decoder`][llmarch.Decoder] experiment's parameters."""
+    return lambda params: Decoder.from_hf_state_dict(params, config)
+
+
+NANOGPT_HYPER = Hyperparameters(steps=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100, weight_decay=0.1)
+"""nanoGPT's ``train_shakespeare_char`` settings as its README runs them on a CPU (betas 0.9, 0.99; clip 1)."""
+
+
+def shakespeare_gpt_config() -> DecoderConfig:
+    """GPT-2's architecture at nanoGPT's CPU size: 4 layers, 4 heads, width 128, context 64 (0.8M weights)."""
+    tokenizer, *_ = shakespeare_data()
+    return dataclasses.replace(
+        DecoderConfig.preset("gpt2"),
+        vocab_size=tokenizer.vocab_size,
+        n_positions=64,
+        d_model=128,
+        n_layers=4,
+        n_heads=4,
+    )
+
+
+def shakespeare_llama_config() -> DecoderConfig:
+    """Llama's architecture at about the same size: RMSNorm, SwiGLU 384 wide, rotary, 2 KV heads, tied (0.8M)."""
+    tokenizer, *_ = shakespeare_data()
+    return DecoderConfig(
+        vocab_size=tokenizer.vocab_size,
+        n_positions=64,
+        d_model=128,
+        n_layers=4,
+        n_heads=4,
+        n_kv_heads=2,
+        d_ff=384,
+        tie_embeddings=True,
+        family="llama",
+    )
+
+
+def shakespeare_gpt() -> Experiment:
+    """Character-level GPT (GPT-2 family) on Shakespeare, nanoGPT's CPU recipe: 4 x 128, context 64, 0.8M weights."""
+    config = shakespeare_gpt_config()
+    return language_model_experiment(
+        "shakespeare-gpt",
+        "a character-level GPT (nanoGPT's CPU recipe) trained by llmarch's own backward passes on eight plays",
+        NANOGPT_HYPER,
+        config.n_positions,
+        decoder_experiment_config(config),
+        decoder_init(config),
+        decoder_model(config),
+    )
+
+
+def shakespeare_llama() -> Experiment:
+    """Character-level Llama-style decoder on Shakespeare, the GPT's size and budget (RMSNorm, SwiGLU, rotary, GQA)."""
+    config = shakespeare_llama_config()
+    return language_model_experiment(
+        "shakespeare-llama",
+        "a character-level Llama-style decoder of the GPT's size, trained the same way on eight plays",
+        NANOGPT_HYPER,
+        config.n_positions,
+        decoder_experiment_config(config),
+        decoder_init(config),
+        decoder_model(config),
+    )
+
+
 def _recurrent_init(config: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     model = RecurrentLM.init(
         config["kind"],
@@ -165,6 +257,7 @@ def recall_experiment(
     """An experiment on a recall ``task``: one answer per sequence, read at its last position."""
     data = {
         "name": f"{type(task).__name__} (llmarch.recall)",
+        "task": type(task).__name__,
         **asdict(task),  # type: ignore[call-overload]
         "vocab_size": task.vocab_size,
         "distances": f"log-uniform from {task.min_distance} to {task.max_distance}",
@@ -224,12 +317,62 @@ def lookup_lstm() -> Experiment:
     return recall_experiment("lookup-lstm", "an LSTM on key-value recall", LOOKUP, config)
 
 
+RECALL_WIDTH = 48
+
+
+def recall_transformer_config(task: RecallTask) -> DecoderConfig:
+    """A small Llama-style decoder for a recall task: 2 layers of width 48, 2 heads, SwiGLU 64 wide, tied.
+
+    Two layers are what a lookup needs at least (one to tie each value to the key before it,
+    one to find the key asked for); rotary positions add no weights, so the count stays near
+    the recurrent models' (about 38k weights on marker recall, 44k on key-value recall).
+    """
+    return DecoderConfig(
+        vocab_size=task.vocab_size,
+        n_positions=task.length,
+        d_model=RECALL_WIDTH,
+        n_layers=2,
+        n_heads=2,
+        d_ff=64,
+        tie_embeddings=True,
+        family="llama",
+    )
+
+
+def _recall_transformer(name: str, description: str, task: RecallTask) -> Experiment:
+    # Weights drawn at 1 / sqrt(width), the scale of PyTorch's default init the recurrent models
+    # get; GPT-2's 0.02 is meant for width 768 and leaves a model this narrow stuck for longer.
+    config, std = recall_transformer_config(task), round(1 / RECALL_WIDTH**0.5, 4)
+    return recall_experiment(
+        name,
+        description,
+        task,
+        decoder_experiment_config(config, std),
+        init=decoder_init(config, std),
+        model=decoder_model(config),
+    )
+
+
+def marker_transformer() -> Experiment:
+    """Marker recall, a 2-layer transformer (Llama-style, width 48, about 38k weights)."""
+    return _recall_transformer("marker-transformer", "a 2-layer transformer on marker recall", MARKER)
+
+
+def lookup_transformer() -> Experiment:
+    """Key-value recall, a 2-layer transformer (Llama-style, width 48, about 44k weights)."""
+    return _recall_transformer("lookup-transformer", "a 2-layer transformer on key-value recall", LOOKUP)
+
+
 EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
+    "shakespeare-gpt": shakespeare_gpt,
+    "shakespeare-llama": shakespeare_llama,
     "shakespeare-lstm": shakespeare_lstm,
     "marker-rnn": marker_rnn,
     "marker-lstm": marker_lstm,
+    "marker-transformer": marker_transformer,
     "lookup-rnn": lookup_rnn,
     "lookup-lstm": lookup_lstm,
+    "lookup-transformer": lookup_transformer,
 }
 
 

@@ -15,10 +15,12 @@ the like) are the same in both schemes: they are drawn on their own opaque cells
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "AttentionExplorer",
+    "attention_explorer",
     "attention_heads",
     "attention_heatmap",
     "bar_chart",
@@ -40,6 +44,7 @@ __all__ = [
     "matrix_heatmap",
     "online_softmax_chart",
     "save_figure",
+    "xy_chart",
 ]
 
 # ---------------------------------------------------------------- one palette, two schemes
@@ -122,6 +127,21 @@ def _figure(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
         return plt.subplots(*args, layout="constrained", **kwargs)
 
 
+def _styled() -> Any:
+    """The guide's style in force: for what is added after `_figure` (legends, colour bars, a figure title).
+
+    Each of those takes its colours from the settings in force when it is made; made outside
+    this, a legend gets matplotlib's white box and a colour bar black ticks, unreadable in a dark page.
+    """
+    return _pyplot().rc_context(_style())
+
+
+def _legend(owner: Any, *args: Any, **kwargs: Any) -> Any:
+    """``owner.legend`` (axes or figure) in the guide's style: a themed box, not matplotlib's white one."""
+    with _styled():
+        return owner.legend(*args, **kwargs)
+
+
 def _cell_text_colour(rgba: Sequence[float]) -> str:
     """Black or white, whichever reads better on a cell of colour ``rgba``."""
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
@@ -171,7 +191,8 @@ def attention_heatmap(
     ax.set_xlabel("key (attended to)")
     ax.set_ylabel("query (attending)")
     _annotate(ax, image, w, ".2f", 7.5)
-    fig.colorbar(image, ax=ax, label="attention weight", shrink=0.8)
+    with _styled():
+        fig.colorbar(image, ax=ax, label="attention weight", shrink=0.8)
     if title:
         ax.set_title(title)
     return fig
@@ -222,7 +243,8 @@ def matrix_heatmap(
     if title:
         ax.set_title(title)
     if colorbar_label is not None:
-        fig.colorbar(image, ax=ax, label=colorbar_label)
+        with _styled():
+            fig.colorbar(image, ax=ax, label=colorbar_label)
     return fig
 
 
@@ -239,6 +261,7 @@ def heatmaps(
     vmax: float | None = None,
     per_row: int = 3,
     panel_size: float = 2.5,
+    label_rotation: float = 60.0,
 ) -> Figure:
     """Draw several matrices side by side on one colour scale, ``per_row`` panels to a row.
 
@@ -266,6 +289,8 @@ def heatmaps(
         Panels per row (2 keeps eight-by-eight heads legible on a phone).
     panel_size : float
         Width and height of one panel, in inches.
+    label_rotation : float
+        Angle of the column labels, in degrees (0 for labels of one character).
     """
     if not matrices:
         raise ValueError("matrices must hold at least one matrix; got none")
@@ -298,15 +323,18 @@ def heatmaps(
         ax.set_title(name, fontsize=10)
         if name in labels:
             rows, columns = labels[name]
-            ax.set_xticks(np.arange(len(columns)), labels=list(columns), rotation=60, ha="right", fontsize=8.5)
+            ha = "right" if label_rotation else "center"
+            ax.set_xticks(np.arange(len(columns)), labels=list(columns), rotation=label_rotation, ha=ha, fontsize=8.5)
             ax.set_yticks(np.arange(len(rows)), labels=list(rows), fontsize=8.5)
         ax.set_xlabel(xlabel)
         if index % n_cols == 0:
             ax.set_ylabel(ylabel)
     if colorbar_label is not None and image is not None:
-        fig.colorbar(image, ax=axes.ravel().tolist(), label=colorbar_label, shrink=0.8)
+        with _styled():
+            fig.colorbar(image, ax=axes.ravel().tolist(), label=colorbar_label, shrink=0.8)
     if title:
-        fig.suptitle(title)
+        with _styled():
+            fig.suptitle(title)
     return fig
 
 
@@ -378,7 +406,7 @@ def category_grid(
     if title:
         ax.set_title(title, fontsize=10)
     handles = [Patch(color=c) for c in palette]
-    fig.legend(handles, list(categories), loc="outside lower center", ncols=min(3, len(palette)), fontsize=9)
+    _legend(fig, handles, list(categories), loc="outside lower center", ncols=min(3, len(palette)), fontsize=9)
     return fig
 
 
@@ -461,7 +489,93 @@ def line_chart(
     if title:
         ax.set_title(title)
     ax.grid(True, which="major")
-    ax.legend()
+    _legend(ax)
+    return fig
+
+
+def xy_chart(
+    series: Mapping[str, tuple[ArrayLike, ArrayLike]],
+    *,
+    hlines: Mapping[str, float] | None = None,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    logx: bool = False,
+    logy: bool = False,
+    markers: bool = False,
+    ylim: tuple[float | None, float | None] | None = None,
+    figsize: tuple[float, float] = (6.4, 4.0),
+) -> Figure:
+    """Draw named curves, each over its own x values, and labelled horizontal lines (baselines, chance).
+
+    [`line_chart`][llmarch.plotting.line_chart] shares one x axis between its curves; here
+    each curve brings its own (training curves against steps or seconds, where every model
+    stopped at another time).
+
+    Parameters
+    ----------
+    series : mapping of str to (array_like, array_like)
+        Legend label -> ``(x, y)``, two arrays of one shape ``(m,)`` (``m`` may differ between curves).
+        It may be empty if ``hlines`` is not: the frame and the lines of runs not yet recorded.
+    hlines : mapping of str to float, optional
+        Legend label -> y: a dotted horizontal line across the chart at each y.
+    title, xlabel, ylabel : str
+        Text for the figure.
+    logx, logy : bool
+        Logarithmic axes (x in powers of 2, labelled as plain numbers).
+    markers : bool
+        Mark some points of each curve (for curves of few points).
+    ylim : (float or None, float or None), optional
+        The y range (``None`` leaves that end to matplotlib).
+    figsize : tuple of float
+        Width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes (``fig.axes[0]``).
+    """
+    if not series and not hlines:
+        raise ValueError("series must hold at least one curve (or hlines a line); got neither")
+    curves = {}
+    for label, pair in series.items():
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"series[{label!r}] must be a pair (x, y); got {type(pair).__name__}")
+        xs = as_float_array(f"series[{label!r}][0]", pair[0], ndim=1, layout="(m,)")
+        ys = as_float_array(f"series[{label!r}][1]", pair[1], ndim=1, layout="(m,)", finite=False)
+        if ys.shape != xs.shape:
+            raise ValueError(f"series[{label!r}]: y must have the shape of x {xs.shape}; got {ys.shape}")
+        curves[label] = (xs, ys)
+    fig, ax = _figure(figsize=figsize)
+    for index, (label, (xs, ys)) in enumerate(curves.items()):
+        ax.plot(
+            xs,
+            ys,
+            label=label,
+            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)],
+            marker=_MARKERS[index % len(_MARKERS)] if markers else None,
+            markevery=max(1, len(xs) // 12),
+            markersize=5,
+            linewidth=2,
+        )
+    for index, (label, at) in enumerate((hlines or {}).items()):
+        shade = colour("muted") if index % 2 == 0 else colour("fg")
+        ax.axhline(at, color=shade, linestyle=":", linewidth=1.5, label=label)
+    if logx:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    if logy:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="major")
+    _legend(ax, fontsize=9)
     return fig
 
 
@@ -529,7 +643,7 @@ def bar_chart(
     value_axis.grid(True, which="major")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=9)
+    _legend(ax, fontsize=9)
     return fig
 
 
@@ -568,13 +682,140 @@ def online_softmax_chart(
         for ax in (top, bottom):
             ax.axvline(edge - 0.5, color=colour("muted"), linestyle=":")
     top.set_ylabel("score")
-    top.legend(loc="lower left", fontsize=9)
+    _legend(top, loc="lower left", fontsize=9)
     size = int(ends[0]) if len(set(np.diff(np.concatenate([[0], ends])))) == 1 else None
     bottom.set_xlabel("key position j" + (f" (blocks of {size})" if size else ""))
     bottom.set_ylabel(r"$\ell$")
     bottom.set_ylim(bottom=0)
-    bottom.legend(loc="lower right", fontsize=9)
+    _legend(bottom, loc="lower right", fontsize=9)
     return fig
+
+
+# ---------------------------------------------------------------- the interactive attention figure
+@dataclass(frozen=True)
+class AttentionExplorer:
+    """Every layer's and head's attention over a few texts: a picture, and the data for exploring it.
+
+    Saved with [`save_figure`][llmarch.plotting.save_figure] as one SVG. Read as an image,
+    it shows one head over the first text (``shown``: what a reader sees without
+    JavaScript, and in the notebook). Inside, a ``<metadata>`` element holds every weight as
+    JSON (``DATA_ID``). On the guide's pages, a figure whose file name ends in
+    ``.explorer.svg`` is read by the page script (``docs/javascripts/attention-explorer.js``),
+    which lets the reader choose the text, the layer and the head, and point at a token to
+    see its row.
+
+    Attributes
+    ----------
+    tokens : tuple of tuple of str
+        The tokens of each text, as they should be shown.
+    weights : tuple of numpy.ndarray, each shape (layers, heads, n, n)
+        Attention weights of every layer and head over each text (``n`` its length).
+    title : str
+        What the weights are (the model, trained or not).
+    shown : tuple of int
+        ``(layer, head)`` of the picture.
+    """
+
+    tokens: tuple[tuple[str, ...], ...]
+    weights: tuple[np.ndarray, ...]
+    title: str = ""
+    shown: tuple[int, int] = (0, 0)
+
+    DATA_ID = "llmarch-attention-data"
+    SCALE = 100  # weights are stored in whole hundredths: the two decimals the page shows, and half the bytes
+
+    def data(self) -> dict[str, Any]:
+        """The JSON the page reads: the texts, and each row of weights up to its query (causal) in hundredths."""
+        layers, heads = self.weights[0].shape[:2]
+        texts = []
+        for tokens, w in zip(self.tokens, self.weights, strict=True):
+            rows = np.rint(w * self.SCALE).astype(int)
+            causal = [[[row[: q + 1].tolist() for q, row in enumerate(head)] for head in layer] for layer in rows]
+            texts.append({"tokens": list(tokens), "weights": causal})
+        return {"title": self.title, "layers": layers, "heads": heads, "scale": self.SCALE, "texts": texts}
+
+    def to_svg(self) -> str:
+        """The picture (head ``shown`` over the first text) with `data` inside, as SVG text."""
+        labels = [_visible(t) for t in self.tokens[0]]
+        layer, head = self.shown
+        name = f"layer {layer}, head {head}"
+        fig = heatmaps(
+            {name: self.weights[0][layer, head]},
+            {name: (labels, labels)},
+            title=self.title,
+            vmin=0.0,
+            vmax=1.0,
+            per_row=1,
+            panel_size=5.0,
+            label_rotation=0.0,
+        )
+        plt = _pyplot()
+        buffer = io.StringIO()
+        with plt.rc_context(_style()):
+            fig.savefig(buffer, format="svg", dpi=110, metadata={"Date": None})
+        plt.close(fig)
+        # JSON as XML text: &, < and > (of "]]>") occur only inside its strings, where a \u escape means the same.
+        payload = json.dumps(self.data(), separators=(",", ":"), ensure_ascii=True)
+        for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+            payload = payload.replace(char, escape)
+        element = f'<metadata id="{self.DATA_ID}" data-format="llmarch-attention/1">{payload}</metadata>'
+        return re.sub(r"(<svg\b[^>]*>)", lambda m: m[1] + element, _themed(buffer.getvalue()), count=1)
+
+
+def _visible(token: str) -> str:
+    """A token as a label: a space as the open-box sign, a newline as the return sign."""
+    return token.replace(" ", "\u2423").replace("\n", "\u21b5")
+
+
+def attention_explorer(
+    tokens: Sequence[Sequence[str]], weights: Sequence[ArrayLike], *, title: str = "", shown: tuple[int, int] = (0, 0)
+) -> AttentionExplorer:
+    """Collect the attention of a model's every layer and head over a few texts, for the interactive figure.
+
+    Parameters
+    ----------
+    tokens : sequence of sequence of str
+        The tokens of each text (at least one text).
+    weights : sequence of array_like, each shape (layers, heads, n, n)
+        One array per text: the weights of every layer and head (``n`` = that text's length;
+        every text the same ``layers`` and ``heads``) of causal self-attention: each row sums
+        to 1 and ends at its query (nothing above the diagonal).
+    title : str
+        What the weights are.
+    shown : tuple of int
+        ``(layer, head)`` of the still picture (default the first head of the first layer).
+
+    Returns
+    -------
+    AttentionExplorer
+        Save it with [`save_figure`][llmarch.plotting.save_figure] as ``.svg``.
+    """
+    texts = [tuple(str(t) for t in text) for text in tokens]
+    if not texts or len(texts) != len(weights):
+        raise ValueError(
+            f"tokens and weights must give one text each, at least one; got {len(texts)} and {len(weights)}"
+        )
+    arrays = []
+    for i, (text, w) in enumerate(zip(texts, weights, strict=True)):
+        a = as_float_array(f"weights[{i}]", w, ndim=4, layout="(layers, heads, n, n)")
+        if a.shape[2:] != (len(text), len(text)) or (arrays and a.shape[:2] != arrays[0].shape[:2]):
+            expected = arrays[0].shape[:2] if arrays else ("layers", "heads")
+            raise ValueError(
+                f"weights[{i}] must have shape {(*expected, len(text), len(text))} (tokens[{i}] has {len(text)});"
+                f" got {a.shape}"
+            )
+        if np.triu(a, k=1).any():
+            raise ValueError(f"weights[{i}] must be causal (no weight above the diagonal: each row ends at its query)")
+        arrays.append(a)
+    layers, heads = arrays[0].shape[:2]
+    if (
+        not isinstance(shown, tuple)
+        or len(shown) != 2
+        or not all(isinstance(i, int) for i in shown)
+        or not (0 <= shown[0] < layers and 0 <= shown[1] < heads)
+    ):
+        raise ValueError(f"shown must be (layer, head) with 0 <= layer < {layers}, 0 <= head < {heads}; got {shown!r}")
+    return AttentionExplorer(tuple(texts), tuple(arrays), title, shown)
 
 
 # ---------------------------------------------------------------- saving

@@ -24,7 +24,7 @@ What the loop promises:
   last good checkpoint stays.
 - **Records where it came from.** The trained weights go to ``NAME.npz`` (``numpy.load``
   reads them, nothing else needed) and a provenance record to ``NAME.json``: configuration,
-  data checksum, seed, steps, loss curve, evaluations, wall time, machine, BLAS, commit.
+  data checksum, seed, steps, loss curve, evaluations, wall and CPU time, machine (with its load), BLAS, commit.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +52,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from llmarch._validate import check_size
 from llmarch.training import AdamW, AdamWState, clip_grad_norm, learning_rate
 
 __all__ = [
@@ -67,7 +68,7 @@ __all__ = [
 
 Array = NDArray[np.floating[Any]]
 Params = dict[str, Array]
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -180,9 +181,14 @@ class RunState:
     step: int
     params: Params
     adam: AdamWState
-    curve: dict[str, list[float]] = field(default_factory=lambda: {"step": [], "loss": [], "grad_norm": [], "time": []})
+    curve: dict[str, list[float]] = field(
+        default_factory=lambda: {"step": [], "loss": [], "grad_norm": [], "time": [], "cpu_time": []}
+    )
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0  # seconds of training steps so far, over every session (evaluations apart)
+    # CPU seconds of those steps (this process): on a machine shared with other work the wall
+    # time depends on the load, the CPU time much less, so models trained apart compare by it.
+    cpu: float = 0.0
     sessions: int = 1
 
 
@@ -240,6 +246,7 @@ def save_checkpoint(path: Path, experiment: Experiment, state: RunState) -> None
         "curve": state.curve,
         "evaluations": state.evaluations,
         "elapsed": state.elapsed,
+        "cpu": state.cpu,
         "sessions": state.sessions,
     }
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
@@ -262,16 +269,19 @@ def load_checkpoint(path: Path, experiment: Experiment, expected: Mapping[str, n
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:  # our own handle: closed even if corrupt
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("meta")))
+        if meta.get("format") != CHECKPOINT_FORMAT or meta.get("experiment") != experiment.name:
+            raise CheckpointError(
+                f"{path}: a checkpoint of {meta.get('experiment')!r} (format {meta.get('format')}), "
+                f"not of {experiment.name!r} (format {CHECKPOINT_FORMAT}); {advice}"
+            )
         step, adam_step = int(meta["step"]), int(meta["adam_step"])
         curve, evaluations = dict(meta["curve"]), list(meta["evaluations"])
         elapsed, sessions, logged = float(meta["elapsed"]), int(meta["sessions"]), len(curve["loss"])
+        cpu = float(meta["cpu"])
+    except CheckpointError:
+        raise
     except Exception as exc:  # zip, npy, JSON or key errors: the file is not a whole checkpoint
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc}); {advice}") from None
-    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("experiment") != experiment.name:
-        raise CheckpointError(
-            f"{path}: a checkpoint of {meta.get('experiment')!r} (format {meta.get('format')}), "
-            f"not of {experiment.name!r} (format {CHECKPOINT_FORMAT}); {advice}"
-        )
     if meta.get("fingerprint") != experiment.fingerprint():
         raise CheckpointError(
             f"{path}: written by another configuration of {experiment.name!r} (the code changed); {advice}"
@@ -296,7 +306,7 @@ def load_checkpoint(path: Path, experiment: Experiment, expected: Mapping[str, n
     if not 0 < step <= experiment.hyper.steps or adam_step != step or logged != step:
         raise CheckpointError(f"{path}: inconsistent step counts (step {step}, adam {adam_step}); {advice}")
     adam = AdamWState(adam_step, parts["m"], parts["v"])
-    return RunState(step, parts["param"], adam, curve, evaluations, elapsed, sessions + 1)
+    return RunState(step, parts["param"], adam, curve, evaluations, elapsed, cpu, sessions + 1)
 
 
 def data_dir() -> Path:
@@ -309,8 +319,13 @@ def load_weights(name: str, directory: Path | None = None) -> dict[str, np.ndarr
     path = (directory or data_dir()) / f"{name}.npz"
     if not path.exists():
         raise FileNotFoundError(f"no trained weights {path}: run `llmarch train {name}`")
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+    try:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:  # our own handle: closed even if corrupt
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"{path}: not a readable weights file ({type(exc).__name__}: {exc}); run `llmarch train {name}`"
+        ) from None
 
 
 def load_provenance(name: str, directory: Path | None = None) -> dict[str, Any]:
@@ -351,6 +366,14 @@ def _commit() -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         return {"sha": None, "dirty": None}
     return {"sha": sha.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def _load_average() -> tuple[float, ...]:
+    """The machine's 1, 5 and 15 minute load averages (empty where the system has none)."""
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return ()
 
 
 def machine() -> dict[str, Any]:
@@ -419,10 +442,11 @@ def provenance(experiment: Experiment, state: RunState, weights_file: str) -> di
         "evaluations": state.evaluations,
         "loss_curve": state.curve,
         "training_time_s": round(state.elapsed, 3),
+        "training_cpu_s": round(state.cpu, 3),
         "wall_time_s": round(state.elapsed + sum(e.get("seconds", 0.0) for e in state.evaluations), 3),
         "sessions": state.sessions,
         "finished": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": {**machine(), "load_average_at_end": [round(x, 2) for x in _load_average()]},
         "commit": _commit(),
         "llmarch_fingerprint": experiment.fingerprint(),
     }
@@ -509,6 +533,9 @@ def train(
     RunState
         Where the run stopped: parameters, optimizer state, curves.
     """
+    if stop_after is not None:
+        check_size("stop_after", stop_after, minimum=1)
+    check_size("checkpoint_every", checkpoint_every, minimum=1)
     hyper = experiment.hyper
     optimizer = AdamW(betas=hyper.betas, weight_decay=hyper.weight_decay)
     fresh = experiment.init(np.random.default_rng(hyper.seed))
@@ -524,7 +551,9 @@ def train(
         started = time.perf_counter()
         metrics = experiment.evaluate(experiment.model(state.params))
         seconds = round(time.perf_counter() - started, 3)
-        state.evaluations.append({"step": state.step, "time": round(state.elapsed, 4), **metrics, "seconds": seconds})
+        timing = {"step": state.step, "time": round(state.elapsed, 4), "cpu_time": round(state.cpu, 4)}
+        load = {"load_average": round(_load_average()[0], 2)} if _load_average() else {}
+        state.evaluations.append({**timing, **metrics, "seconds": seconds, **load})
         log(f"{experiment.name}: step {state.step}: " + _describe(metrics))
 
     if evaluate and state.step == 0:
@@ -533,7 +562,7 @@ def train(
     rate = None  # tokens per second, smoothed over the last steps
     with _deferred_interrupt() as interrupted, _progress(hyper.steps, state.step, experiment.name, progress) as bar:
         while state.step < end:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             step = state.step
             tokens, targets = experiment.batch(step)
             loss, grads = experiment.model(state.params).loss_and_grads(tokens, targets)
@@ -545,10 +574,17 @@ def train(
             lr = learning_rate(step, peak=hyper.lr, warmup=hyper.warmup, total=hyper.steps, minimum=hyper.min_lr)
             params, adam = optimizer.update(state.params, grads, state.adam, lr)
             step_time = time.perf_counter() - started
-            elapsed = state.elapsed + step_time
+            elapsed, cpu = state.elapsed + step_time, state.cpu + time.process_time() - started_cpu
             # One update of the state, after the step is complete: Ctrl-C only raises a flag.
-            state.params, state.adam, state.step, state.elapsed = params, adam, step + 1, elapsed
-            for key, value in (("step", step), ("loss", loss), ("grad_norm", norm), ("time", round(elapsed, 4))):
+            state.params, state.adam, state.step, state.elapsed, state.cpu = params, adam, step + 1, elapsed, cpu
+            point = {
+                "step": step,
+                "loss": loss,
+                "grad_norm": norm,
+                "time": round(elapsed, 4),
+                "cpu_time": round(cpu, 4),
+            }
+            for key, value in point.items():
                 state.curve[key].append(value)
             if evaluate and (state.step % hyper.eval_every == 0 or state.step == hyper.steps):
                 record_evaluation()
@@ -579,6 +615,18 @@ def train(
     return state
 
 
+def with_budget(experiment: Experiment, steps: int) -> Experiment:
+    """``experiment`` shortened to ``steps`` steps (warmup and evaluations scaled to fit): a quick trial run.
+
+    Its fingerprint differs from the experiment's, so its weights are never taken for the recorded ones.
+    """
+    hyper = experiment.hyper
+    short = replace(
+        hyper, steps=steps, warmup=min(hyper.warmup, max(1, steps // 10)), eval_every=min(hyper.eval_every, steps)
+    )
+    return replace(experiment, hyper=short)
+
+
 def _describe(metrics: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
 
@@ -600,6 +648,13 @@ def add_train_command(commands: Any) -> None:
     command.add_argument("--all", action="store_true", help="train every experiment, one after another")
     command.add_argument("--list", action="store_true", help="list the experiments and exit")
     command.add_argument("--steps", type=int, metavar="N", help="stop after N steps (with a checkpoint)")
+    command.add_argument(
+        "--budget",
+        type=int,
+        metavar="N",
+        help="a short run: train for N steps in all and write its weights into --out (needed: this is not the "
+        "experiment as recorded, so it never goes into llmarch/data/)",
+    )
     command.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     command.add_argument(
         "--run-dir", type=Path, default=Path(".llmarch-runs"), help="checkpoint folder (default ./.llmarch-runs)"
@@ -626,8 +681,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ImportError:
         print("llmarch train: error: it needs tqdm for its progress bar: pip install 'llmarch[train]'", file=sys.stderr)
         return 1
+    for option, value in (("--steps", args.steps), ("--checkpoint-every", args.checkpoint_every)):
+        if value is not None and value < 1:
+            print(f"llmarch train: error: {option} needs N >= 1; got {value}", file=sys.stderr)
+            return 2
+    if args.budget is not None and (args.budget < 1 or args.out is None):
+        print(
+            "llmarch train: error: --budget needs N >= 1 and --out DIR (a short run is not the recorded one)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         chosen = [experiment(name) for name in names]  # unknown names fail before anything runs
+        if args.budget is not None:
+            chosen = [with_budget(exp, args.budget) for exp in chosen]
         for exp in chosen:
             train(
                 exp,

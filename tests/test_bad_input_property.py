@@ -115,6 +115,8 @@ VALUES: dict[str, Callable[[], Any]] = {
     "c0": lambda: _randn(8),
     "outputs": lambda: _randn(4, 8),  # RNN/LSTM.backward: what the forward pass of x returned
     "grad_outputs": lambda: _randn(4, 8),
+    "grad_output": lambda: _randn(4, 8),  # a layer's backward: shaped as its recorded output
+    "targets": lambda: np.array([2, 3, 4, 5]),
     "state": lambda: (_randn(2, 8), _randn(2, 8)),
     "memory": lambda: _randn(4, 8),
     "kv": lambda: _randn(4, 8),
@@ -226,12 +228,33 @@ OVERRIDES: dict[str, dict[str, Callable[[], Any]]] = {
     "LatentAttention.forward": {"cache": llmarch.LatentCache},
 }
 
+# Layers with a backward pass: one instance each, called once on VALUES["x"] while a Tape recorded,
+# so that ``backward(grad_output, tape)`` has the record of the very instance it is called on.
+_RECORDED: dict[str, tuple[Any, Any]] = {}
+
+
+def _recorded(class_name: str) -> tuple[Any, Any]:
+    if class_name not in _RECORDED:
+        if class_name == "DecoderBlock":
+            layer = _decoder().blocks[0]
+        else:
+            cls = getattr(llmarch, class_name)
+            layer = cls.init(**valid_arguments(f"{class_name}.init", _signature_parameters(cls.init, False)))
+        with llmarch.Tape() as tape:
+            layer(VALUES["x"]())
+        _RECORDED[class_name] = (layer, tape)
+    return _RECORDED[class_name]
+
+
+_BACKWARD_LAYERS = ("LayerNorm", "RMSNorm", "FeedForward", "SwiGLU", "MultiHeadAttention", "DecoderBlock")
+OVERRIDES |= {f"{name}.backward": {"tape": lambda name=name: _recorded(name)[1]} for name in _BACKWARD_LAYERS}
+
 # Instances of classes without an ``init`` (or whose ``init`` needs more than names give).
 INSTANCES: dict[str, Callable[[], Any]] = {
     "GPT": _gpt,
     "GPTConfig": lambda: TINY_GPT,
     "Decoder": _decoder,
-    "DecoderBlock": lambda: _decoder().blocks[0],
+    **{name: lambda name=name: _recorded(name)[0] for name in _BACKWARD_LAYERS},
     "DecoderConfig": lambda: TINY_DECODER,
     "RopeScaling": lambda: llmarch.RopeScaling(factor=8.0, original_n_positions=16),
     "Transformer": lambda: llmarch.Transformer.init(TINY_TRANSFORMER, _rng()),

@@ -246,6 +246,9 @@ def test_outputs_are_npz_for_numpy_alone_and_a_provenance_record(tmp_path):
     for key in ("hyperparameters", "config", "data", "wall_time_s", "machine", "commit", "weights"):
         assert key in record
     assert record["machine"]["blas"] and record["weights"]["parameters"] == sum(p.size for p in state.params.values())
+    cpu = record["loss_curve"]["cpu_time"]
+    assert len(cpu) == 12 and cpu == sorted(cpu) and record["training_cpu_s"] == pytest.approx(cpu[-1], abs=1e-3)
+    assert len(record["machine"]["load_average_at_end"]) == 3 and "load_average" in record["evaluations"][-1]
 
 
 def test_weights_files_are_byte_identical_for_identical_weights(tmp_path):
@@ -293,3 +296,17 @@ def test_train_list_names_every_experiment(capsys):
     assert main(["train", "--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in EXPERIMENTS)
+
+
+@pytest.mark.parametrize("option", ["--steps", "--checkpoint-every"])
+def test_train_options_below_one_are_refused_before_anything_runs(option, tmp_path, capsys):
+    assert main(["train", "marker-rnn", option, "0", "--run-dir", str(tmp_path)]) == 2
+    assert f"{option} needs N >= 1; got 0" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_train_checks_its_step_arguments(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint_every must be an integer >= 1; got 0"):
+        run(tiny(), tmp_path, checkpoint_every=0)
+    with pytest.raises(ValueError, match="stop_after must be an integer >= 1; got -1"):
+        run(tiny(), tmp_path, stop_after=-1)
