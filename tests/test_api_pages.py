@@ -78,7 +78,7 @@ def check(object_id: str, rows) -> list[str]:
             continue
         annotation = parameter.annotation if isinstance(parameter.annotation, str) else str(parameter.annotation)
         if parameter.annotation is not inspect.Parameter.empty and kind:
-            claimed = set(_SCALARS.findall(re.sub(r"array_like of \w+", "array_like", kind)))
+            claimed = set(_SCALARS.findall(re.sub(r"(array_like|ndarray) of \w+", r"\1", kind)))  # an element type
             if not claimed <= set(_SCALARS.findall(annotation)):
                 problems.append(f"{name}: shown as {kind!r}, annotated {annotation!r}")
         if not default_matches(shown, parameter.default, module):
