@@ -10,6 +10,8 @@ data, budget, evaluation) only when asked, so listing them loads no data.
 - ``shakespeare-llama``: the same size and budget, Llama-style (RMSNorm, SwiGLU, rotary,
   grouped-query attention).
 - ``shakespeare-lstm``: a character-level LSTM of about the same size, the same budget.
+  These two are kept for their curves: the package ships their provenance records, not
+  their weights (``llmarch train`` leaves those in its run folder), to stay under 5 MB.
 - ``marker-rnn``, ``marker-lstm``, ``marker-transformer``: marker recall
   ([`llmarch.recall`][llmarch.recall]) at distances up to 254: carry one value across the distance.
 - ``lookup-rnn``, ``lookup-lstm``, ``lookup-transformer``: key-value recall at distances up
@@ -133,7 +135,7 @@ def shakespeare_lstm() -> Experiment:
     tokenizer, *_ = shakespeare_data()
     config = {"model": "RecurrentLM", "kind": "lstm", "vocab_size": tokenizer.vocab_size, "d_model": 128}
     config |= {"d_hidden": 384, "dtype": "float32"}
-    return language_model_experiment(
+    lstm = language_model_experiment(
         "shakespeare-lstm",
         "a character-level LSTM trained on eight plays of Shakespeare",
         hyper,
@@ -142,6 +144,7 @@ def shakespeare_lstm() -> Experiment:
         lambda rng: _recurrent_init(config, rng),
         RecurrentLM.from_parameters,
     )
+    return dataclasses.replace(lstm, ships_weights=False)  # kept for its curves
 
 
 def decoder_experiment_config(config: DecoderConfig, init_std: float = 0.02) -> dict[str, Any]:
@@ -215,7 +218,7 @@ def shakespeare_gpt() -> Experiment:
 def shakespeare_llama() -> Experiment:
     """Character-level Llama-style decoder on Shakespeare, the GPT's size and budget (RMSNorm, SwiGLU, rotary, GQA)."""
     config = shakespeare_llama_config()
-    return language_model_experiment(
+    llama = language_model_experiment(
         "shakespeare-llama",
         "a character-level Llama-style decoder of the GPT's size, trained the same way on eight plays",
         NANOGPT_HYPER,
@@ -224,6 +227,7 @@ def shakespeare_llama() -> Experiment:
         decoder_init(config),
         decoder_model(config),
     )
+    return dataclasses.replace(llama, ships_weights=False)  # kept for its curves
 
 
 def _recurrent_init(config: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:

@@ -7,6 +7,11 @@
 the model, the tokenizer of a language model or the task of a recall experiment, and the
 record itself. Nothing is trained or downloaded here.
 
+A run kept for its curves ships its record without its weights (``shakespeare-llama`` and
+``shakespeare-lstm``, to keep the package under 5 MB): [`recorded`][llmarch.trained.recorded]
+lists every record, [`provenance`][llmarch.trained.provenance] reads one, and
+[`available`][llmarch.trained.available] lists only the models [`load`][llmarch.trained.load] can build.
+
     trained = load("shakespeare-gpt")
     prompt = trained.tokenizer.encode("ROMEO:")
     print(trained.tokenizer.decode(trained.model.generate(prompt, 40)))
@@ -35,7 +40,7 @@ from llmarch.recall import KeyValueRecall, MarkerRecall, RecallTask
 from llmarch.recurrent import RecurrentLM
 from llmarch.trainer import arrays_sha256, data_dir
 
-__all__ = ["TrainedModel", "available", "decoder_config", "load", "trained_dir"]
+__all__ = ["TrainedModel", "available", "decoder_config", "load", "provenance", "recorded", "trained_dir"]
 
 TASKS: dict[str, type[RecallTask]] = {"MarkerRecall": MarkerRecall, "KeyValueRecall": KeyValueRecall}
 
@@ -89,6 +94,39 @@ def available(directory: str | os.PathLike[str] | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json") if (folder / f"{p.stem}.npz").exists())
 
 
+def recorded(directory: str | os.PathLike[str] | None = None) -> list[str]:
+    """Names of the runs with a provenance record ``NAME.json`` in ``directory``, weights or not, sorted."""
+    folder = _folder(directory)
+    return sorted(p.stem for p in folder.glob("*.json") if p.name != "benchmarks.json")
+
+
+def provenance(name: str, directory: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The provenance record of run ``name``: ``config``, ``final``, ``evaluations``, ``loss_curve``, ``machine``, ...
+
+    It needs only ``NAME.json``, so it also reads the runs whose weights do not ship.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no record (the message lists the ones there are).
+    ValueError
+        If the record is not readable JSON.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be the name of a recorded run (a str); got {name!r}")
+    folder = _folder(directory)
+    path = folder / f"{name}.json"
+    if not path.is_file():
+        there = ", ".join(recorded(folder)) or "none"
+        raise FileNotFoundError(
+            f"name: no provenance record {name!r} in {folder} (records there: {there}); `llmarch train {name}` makes it"
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable provenance record ({type(exc).__name__}: {exc})") from None
+
+
 def decoder_config(settings: dict[str, Any]) -> DecoderConfig:
     """The [`DecoderConfig`][llmarch.DecoderConfig] recorded as a dict of its fields (``dataclasses.asdict``)."""
     fields = dict(settings)
@@ -104,6 +142,13 @@ def _model(config: dict[str, Any], weights: dict[str, np.ndarray]) -> Decoder | 
     if kind == "RecurrentLM":
         return RecurrentLM.from_parameters(weights)
     raise ValueError(f"config['model'] must be 'Decoder' or 'RecurrentLM'; got {kind!r}")
+
+
+def _ships_no_weights(json_path: Path) -> bool:
+    try:
+        return json.loads(json_path.read_text(encoding="utf-8"))["weights"]["in_package"] is False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # an unreadable record is load's to report
 
 
 def load(name: str, directory: str | os.PathLike[str] | None = None) -> TrainedModel:
@@ -130,6 +175,12 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> TrainedM
         raise TypeError(f"name must be the name of a trained model (a str); got {name!r}")
     folder = _folder(directory)
     json_path, npz_path = folder / f"{name}.json", folder / f"{name}.npz"
+    if json_path.is_file() and not npz_path.is_file() and _ships_no_weights(json_path):
+        raise FileNotFoundError(
+            f"name: {name!r} is recorded without its weights (kept for its curves: read them with "
+            f"provenance({name!r})); `llmarch train {name}` leaves the trained model in .llmarch-runs/, "
+            f"then load({name!r}, directory='.llmarch-runs')"
+        )
     for path in (json_path, npz_path):
         if not path.is_file():
             there = ", ".join(available(folder)) or "none"

@@ -61,7 +61,6 @@ __all__ = [
     "Hyperparameters",
     "Trainable",
     "TrainingError",
-    "load_provenance",
     "load_weights",
     "train",
 ]
@@ -155,6 +154,10 @@ class Experiment:
     baselines : dict
         Numbers to compare the result with (for example the bigram loss), recorded in the
         provenance; not part of the fingerprint, since they do not change the run.
+    ships_weights : bool
+        Whether the trained weights go into the package beside the provenance record. A run
+        kept only for its curves (``False``) leaves ``NAME.npz`` and a copy of ``NAME.json``
+        in the run folder instead, so the package's trained weights stay under 5 MB.
     """
 
     name: str
@@ -167,6 +170,7 @@ class Experiment:
     batch: Callable[[int], tuple[NDArray[np.int64], NDArray[np.int64]]]
     evaluate: Callable[[Any], dict[str, Any]]
     baselines: dict[str, Any] = field(default_factory=dict)
+    ships_weights: bool = True
 
     def fingerprint(self) -> str:
         """SHA-256 of everything that decides the result: name, hyperparameters, model config, data."""
@@ -328,14 +332,6 @@ def load_weights(name: str, directory: Path | None = None) -> dict[str, np.ndarr
         ) from None
 
 
-def load_provenance(name: str, directory: Path | None = None) -> dict[str, Any]:
-    """The provenance record of experiment ``name`` (``NAME.json``): config, data, curves, machine, commit."""
-    path = (directory or data_dir()) / f"{name}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no provenance record {path}: run `llmarch train {name}`")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 # ------------------------------------------------------------------------ provenance
 
 
@@ -434,6 +430,7 @@ def provenance(experiment: Experiment, state: RunState, weights_file: str) -> di
         "baselines": experiment.baselines,
         "weights": {
             "file": weights_file,
+            "in_package": experiment.ships_weights,
             "sha256": arrays_sha256(state.params),
             "parameters": int(sum(p.size for p in state.params.values())),
             "dtype": sorted({str(p.dtype) for p in state.params.values()}),
@@ -514,7 +511,9 @@ def train(
     run_dir : pathlib.Path
         Folder of the checkpoint ``NAME.ckpt.npz``.
     out_dir : pathlib.Path, optional
-        Where ``NAME.npz`` and ``NAME.json`` go at the end; ``None`` writes neither.
+        Where ``NAME.npz`` and ``NAME.json`` go at the end; ``None`` writes neither. An
+        experiment that does not ship its weights writes only ``NAME.json`` there, and both
+        files into ``run_dir``.
     stop_after : int, optional
         Stop (with a checkpoint) once this many steps are done, before the end of the run.
         The schedule stays that of the whole run, so continuing later changes nothing.
@@ -607,10 +606,19 @@ def train(
         return state
     if out_dir is not None:
         save_checkpoint(checkpoint, experiment, state)  # kept until both files are written
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_arrays(out_dir / f"{experiment.name}.npz", state.params)
-        write_text(out_dir / f"{experiment.name}.json", _dumps(provenance(experiment, state, f"{experiment.name}.npz")))
-        log(f"{experiment.name}: done in {state.elapsed:.1f} s; wrote {out_dir / experiment.name}.npz and .json")
+        weights_dir = out_dir if experiment.ships_weights else run_dir
+        folders = list(dict.fromkeys((weights_dir, out_dir)))  # one folder, or the run's and the package's
+        record = _dumps(provenance(experiment, state, f"{experiment.name}.npz"))
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+        write_arrays(weights_dir / f"{experiment.name}.npz", state.params)
+        for folder in folders:
+            write_text(folder / f"{experiment.name}.json", record)
+        log(
+            f"{experiment.name}: done in {state.elapsed:.1f} s; wrote {experiment.name}.npz and .json into "
+            + " and ".join(str(f) for f in folders)
+            + ("" if experiment.ships_weights else " (the curves only)")
+        )
     checkpoint.unlink(missing_ok=True)
     return state
 

@@ -2,7 +2,8 @@
 
 A recorded run (``NAME.json`` and ``NAME.npz``, written by ``llmarch train NAME``) must come
 from the experiment as the code defines it now: the same fingerprint, the same weights
-checksum, and the first steps retrained here give the recorded losses. This is what keeps
+checksum (for the runs that ship their weights), and the first steps retrained here give the
+recorded losses. The package's trained weights stay under 5 MB. This is what keeps
 the trained weights honest when the model code, the data or the optimizer change.
 """
 
@@ -14,10 +15,11 @@ import numpy as np
 import pytest
 
 from llmarch.experiments import EXPERIMENTS, experiment
-from llmarch.trainer import arrays_sha256, data_dir, load_provenance, load_weights, train
+from llmarch.trained import provenance, recorded
+from llmarch.trainer import arrays_sha256, data_dir, load_weights, train
 
 STEPS = 3
-RECORDED = [name for name in EXPERIMENTS if (data_dir() / f"{name}.json").exists()] or [
+RECORDED = [name for name in EXPERIMENTS if name in recorded(data_dir())] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no recorded run in llmarch/data/ yet (`make train` writes them)"))
 ]
 
@@ -34,13 +36,17 @@ def test_every_experiment_takes_its_first_steps(name, tmp_path):
 
 @pytest.mark.parametrize("name", RECORDED)
 def test_the_recorded_run_is_reproduced_by_its_first_steps(name, tmp_path):
-    record = load_provenance(name)
+    record = provenance(name, data_dir())
     exp = experiment(name)
     assert record["llmarch_fingerprint"] == exp.fingerprint(), (
-        f"{name}: the experiment changed since llmarch/data/{name}.npz was trained; retrain: llmarch train {name}"
+        f"{name}: the experiment changed since llmarch/data/{name}.json was recorded; retrain: llmarch train {name}"
     )
-    weights = load_weights(name)
-    assert arrays_sha256(weights) == record["weights"]["sha256"], f"llmarch/data/{name}.npz is not the recorded file"
+    assert record["weights"].get("in_package", True) == exp.ships_weights
+    if exp.ships_weights:
+        weights = load_weights(name)
+        assert arrays_sha256(weights) == record["weights"]["sha256"], f"llmarch/data/{name}.npz is not the recorded one"
+    else:
+        assert not (data_dir() / f"{name}.npz").exists(), f"{name} is kept for its curves: its weights do not ship"
     state = first_steps(name, tmp_path)
     np.testing.assert_allclose(state.curve["loss"], record["loss_curve"]["loss"][:STEPS], rtol=1e-5)
 
@@ -48,3 +54,8 @@ def test_the_recorded_run_is_reproduced_by_its_first_steps(name, tmp_path):
 def test_recorded_runs_are_only_those_of_experiments():
     stems = {p.stem for p in data_dir().glob("*.json") if p.name != "benchmarks.json"}
     assert stems <= set(EXPERIMENTS), f"provenance records without an experiment: {sorted(stems - set(EXPERIMENTS))}"
+
+
+def test_the_trained_weights_in_the_package_stay_under_5_mb():
+    sizes = {p.name: p.stat().st_size for p in data_dir().glob("*.npz")}
+    assert sum(sizes.values()) < 5_000_000, f"trained weights take {sum(sizes.values()):,} bytes: {sizes}"

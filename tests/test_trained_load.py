@@ -11,7 +11,7 @@ from llmarch import Decoder
 from llmarch.experiments import LOOKUP, MARKER, experiment, shakespeare_gpt_config
 from llmarch.llm.cli import main
 from llmarch.recurrent import RecurrentLM
-from llmarch.trained import available, load
+from llmarch.trained import available, load, provenance, recorded
 from llmarch.trainer import load_weights, train, with_budget, write_arrays
 
 
@@ -95,3 +95,27 @@ def test_a_budget_run_needs_its_own_folder(tmp_path, capsys):
     assert code == 0
     record = json.loads((tmp_path / "marker-rnn.json").read_text())
     assert record["steps"] == 1 and record["llmarch_fingerprint"] != experiment("marker-rnn").fingerprint()
+
+
+def test_a_run_kept_for_its_curves_ships_its_record_and_leaves_its_weights_in_the_run_folder(tmp_path):
+    runs, package = tmp_path / "runs", tmp_path / "package"
+    lstm = with_budget(experiment("shakespeare-lstm"), 1)
+    assert not lstm.ships_weights
+    train(lstm, run_dir=runs, out_dir=package, progress=False, evaluate=False, log=lambda _: None)
+    assert sorted(p.name for p in package.iterdir()) == ["shakespeare-lstm.json"]
+    assert sorted(p.name for p in runs.iterdir()) == ["shakespeare-lstm.json", "shakespeare-lstm.npz"]
+    assert recorded(package) == ["shakespeare-lstm"] and available(package) == []
+    assert provenance("shakespeare-lstm", package)["weights"]["in_package"] is False
+    with pytest.raises(FileNotFoundError, match=r"recorded without its weights .*provenance\('shakespeare-lstm'\)"):
+        load("shakespeare-lstm", package)
+    assert isinstance(load("shakespeare-lstm", runs).model, RecurrentLM)
+
+
+def test_a_missing_or_unreadable_record_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no provenance record 'nope' in .*records there: none"):
+        provenance("nope", tmp_path)
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.json: not a readable provenance record \(JSONDecodeError"):
+        provenance("broken", tmp_path)
+    with pytest.raises(TypeError, match="name must be the name of a recorded run"):
+        provenance(3, tmp_path)

@@ -1,10 +1,10 @@
 """What training took and reached, read from the provenance records of the runs."""
 
 from llmarch.plotting import save_figure, xy_chart
-from llmarch.trained import available, load
+from llmarch.trained import provenance, recorded
 
 names = ["shakespeare-gpt", "shakespeare-llama", "shakespeare-lstm"]
-records = {name: load(name).provenance for name in names if name in available()}
+records = {name: provenance(name) for name in names if name in recorded()}
 
 print(f"{'model':18} {'weights':>8} {'steps':>5} {'peak lr':>7} {'val loss':>8} "
       f"{'train':>6} {'CPU min':>7} {'wall min':>8}")
