@@ -358,7 +358,12 @@ def _commit() -> dict[str, Any]:
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True)
+        # Trained weights and records do not change the code that trains: a run's own outputs,
+        # or those of the runs before it in `make train`, do not make the checkout dirty.
+        outputs = [":(exclude)llmarch/data/*.npz", ":(exclude)llmarch/data/*.json"]
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", *outputs], cwd=root, capture_output=True, text=True, check=True
+        )
     except (OSError, subprocess.CalledProcessError):
         return {"sha": None, "dirty": None}
     return {"sha": sha.stdout.strip(), "dirty": bool(status.stdout.strip())}
