@@ -363,17 +363,7 @@ def _draw_block(
             norm_top = branch - 18 - norm_h
             d.wire((stream, branch), (mid, branch), (mid, norm_top))
             nx = col_x + (col_w - norm_w) / 2
-            code = "" if compact else norm_name
-            boxes[norm_name] = d.box(
-                nx,
-                norm_top,
-                norm_w,
-                norm_h,
-                "norm",
-                type(norm).__name__,
-                code=code,
-                state=_state([norm_name], highlight),
-            )
+            boxes[norm_name] = _norm_box(d, nx, norm_top, norm_w, norm_h, norm_name, norm, highlight, named=not compact)
             if compact:  # its name beside it, where the column has room
                 d.text(nx + norm_w + 6, norm_top + norm_h / 2, norm_name, "code muted", anchor="start")
             sub_top = norm_top - 14 - sub_h
@@ -400,18 +390,25 @@ def _draw_block(
         if not pre and norm is not None:
             norm_top = y - 14 - norm_h
             d.wire((stream, y), (stream, norm_top + norm_h))
-            boxes[norm_name] = d.box(
-                stream - norm_w / 2,
-                norm_top,
-                norm_w,
-                norm_h,
-                "norm",
-                type(norm).__name__,
-                code=norm_name,
-                state=_state([norm_name], highlight),
-            )
+            boxes[norm_name] = _norm_box(d, stream - norm_w / 2, norm_top, norm_w, norm_h, norm_name, norm, highlight)
             y = norm_top
     return y, stream, boxes
+
+
+def _norm_box(
+    d: Diagram,
+    x: float,
+    top: float,
+    w: float,
+    h: float,
+    name: str,
+    norm: Any,
+    highlight: Collection[str],
+    *,
+    named: bool = True,
+) -> tuple[float, float, float, float]:
+    """A norm's box, labelled with its class and (``named``) its attribute name."""
+    return d.box(x, top, w, h, "norm", type(norm).__name__, code=name if named else "", state=_state([name], highlight))
 
 
 def _sizes(block: Any, causal: bool) -> str:
@@ -585,7 +582,7 @@ def gpt_diagram(model: Any, *, highlight: str | Collection[str] | None = None) -
     if getattr(model, "ln_f", None) is not None:
         ln_top = y - 16 - 30
         d.wire((cx, y), (cx, ln_top + 30))
-        d.box(cx - 70, ln_top, 140, 30, "norm", type(model.ln_f).__name__, code="ln_f", state=_state(["ln_f"], marked))
+        _norm_box(d, cx - 70, ln_top, 140, 30, "ln_f", model.ln_f, marked)
         y = ln_top
     out_top = y - 16 - 46
     d.wire((cx, y), (cx, out_top + 46))
