@@ -415,6 +415,38 @@ _LINE_STYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
+def _draw_curves(
+    ax: Any, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, markers: bool, logx: bool, logy: bool
+) -> None:
+    """Plot each curve, told apart by colour, dash and marker; log axes (x in powers of 2, plain labels)."""
+    for index, (label, (xs, ys)) in enumerate(curves.items()):
+        ax.plot(
+            xs,
+            ys,
+            label=label,
+            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)],
+            marker=_MARKERS[index % len(_MARKERS)] if markers else None,
+            markevery=max(1, len(xs) // 12),
+            markersize=5,
+            linewidth=2,
+        )
+    if logx:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 1024, not 2^10
+    if logy:
+        ax.set_yscale("log")
+
+
+def _label_axes(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="major")
+
+
 def line_chart(
     x: ArrayLike,
     series: Mapping[str, ArrayLike],
@@ -462,33 +494,11 @@ def line_chart(
             raise ValueError(f"series[{label!r}] must have the shape of x {xs.shape}; got {ys.shape}")
         curves[label] = ys
     fig, ax = _figure(figsize=figsize)
-    every = max(1, len(xs) // 12)
-    for index, (label, ys) in enumerate(curves.items()):
-        ax.plot(
-            xs,
-            ys,
-            label=label,
-            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)],
-            marker=_MARKERS[index % len(_MARKERS)] if markers else None,
-            markevery=every,
-            markersize=5,
-            linewidth=2,
-        )
-    if logx:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 1024, not 2^10
-    if logy:
-        ax.set_yscale("log")
+    _draw_curves(ax, {label: (xs, ys) for label, ys in curves.items()}, markers=markers, logx=logx, logy=logy)
     for label, at in (vlines or {}).items():
         ax.axvline(at, color=colour("muted"), linewidth=1)
         ax.annotate(f" {label}", (at, 1.0), xycoords=("data", "axes fraction"), va="top", color=colour("muted"))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, which="major")
+    _label_axes(ax, title, xlabel, ylabel)
     _legend(ax)
     return fig
 
@@ -547,34 +557,13 @@ def xy_chart(
             raise ValueError(f"series[{label!r}]: y must have the shape of x {xs.shape}; got {ys.shape}")
         curves[label] = (xs, ys)
     fig, ax = _figure(figsize=figsize)
-    for index, (label, (xs, ys)) in enumerate(curves.items()):
-        ax.plot(
-            xs,
-            ys,
-            label=label,
-            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)],
-            marker=_MARKERS[index % len(_MARKERS)] if markers else None,
-            markevery=max(1, len(xs) // 12),
-            markersize=5,
-            linewidth=2,
-        )
+    _draw_curves(ax, curves, markers=markers, logx=logx, logy=logy)
     for index, (label, at) in enumerate((hlines or {}).items()):
         shade = colour("muted") if index % 2 == 0 else colour("fg")
         ax.axhline(at, color=shade, linestyle=":", linewidth=1.5, label=label)
-    if logx:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    if logy:
-        ax.set_yscale("log")
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, which="major")
+    _label_axes(ax, title, xlabel, ylabel)
     _legend(ax, fontsize=9)
     return fig
 
