@@ -29,7 +29,7 @@ def reference_model(state: dict[str, np.ndarray], config: Any) -> Any:
     return model.train()
 
 
-@case("training-step", needs=("torch", "transformers", "threadpoolctl"))
+@case("training_step", needs=("torch", "transformers", "threadpoolctl"))
 def training_step(quick: bool) -> Result:
     """One training step of shakespeare-gpt (forward, backward, AdamW): llmarch's NumPy code against torch."""
     import torch
