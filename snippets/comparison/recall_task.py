@@ -3,7 +3,7 @@
 import numpy as np
 
 from llmarch.recall import KeyValueRecall
-from llmarch.trained import available, load
+from llmarch.trained import load, provenance
 
 # A short sequence to read: pairs (key, value), then the query Q and a key.
 small = KeyValueRecall(n_keys=10, n_values=5, length=14)
@@ -22,20 +22,21 @@ print(f"the answer is {distances[0]} positions before the last token")
 #> the answer is 6 positions before the last token
 
 kinds = ("rnn", "lstm", "transformer")
-models = {k: load(f"lookup-{k}") for k in kinds if f"lookup-{k}" in available()}
-for kind in kinds:
-    if kind not in models:  # the build reads the recorded runs; it never trains
-        print(f"{kind:12} not recorded yet: llmarch train lookup-{kind}")
-if models:
-    task = next(iter(models.values())).task  # the same for all three
-    print(f"trained: {task.pairs} pairs per sequence ({task.length} tokens), "
-          f"{task.n_keys} keys, {task.n_values} values: chance is 1/{task.n_values}")
-    #> trained: 127 pairs per sequence (256 tokens), 128 keys, 16 values: chance is 1/16
-for kind, trained in models.items():
-    r = trained.provenance
-    h = r["hyperparameters"]
-    print(f"{kind:12} {r['weights']['parameters']:6,} weights, {r['steps']} steps of "
-          f"{h['batch_size']} sequences, peak learning rate {h['lr']:g}")
-    #> rnn          43,953 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-    #> lstm         38,897 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-    #> transformer  44,064 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+task = load("lookup-rnn").task  # the task as trained, the same for all three
+print(f"trained: {task.pairs} pairs per sequence ({task.length} tokens), "
+      f"{task.n_keys} keys, {task.n_values} values: chance is 1/{task.n_values}")
+#> trained: 127 pairs per sequence (256 tokens), 128 keys, 16 values: chance is 1/16
+rows = []
+for name in ("lookup", "marker"):  # each task's three models: weights and budget
+    for kind in kinds:
+        r = provenance(f"{name}-{kind}")
+        h = r["hyperparameters"]
+        rows.append(f"{name}-{kind:12} {r['weights']['parameters']:6,} weights, {r['steps']} steps "
+                    f"of {h['batch_size']} sequences, peak learning rate {h['lr']:g}")
+print("\n".join(rows))
+#> lookup-rnn          43,953 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+#> lookup-lstm         38,897 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+#> lookup-transformer  44,064 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+#> marker-rnn          22,218 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+#> marker-lstm         25,802 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+#> marker-transformer  37,584 weights, 2000 steps of 32 sequences, peak learning rate 0.003

@@ -1,10 +1,13 @@
 """Measured by `make bench`: one training step here against torch, side by side."""
 
+import textwrap
+
 from llmarch.benchmarks import load_benchmarks
 
-step = load_benchmarks()["training_step"]  # written by `make bench`, shipped with the package
-print(step.title)
-#> One training step of shakespeare-gpt (12 x 64 tokens, 811,264 weights, float32, 1 thread each)
+step = load_benchmarks()["training_step"]  # written by `make bench`, shipped
+print(textwrap.fill(step.title, 72))
+#> One training step of shakespeare-gpt (12 x 64 tokens, 811,264 weights,
+#> float32, 1 thread each)
 print(step.machine().replace("; ", "\n"))  # one fact a line
 #> AMD EPYC, 2 cores
 #> Python 3.11.7
