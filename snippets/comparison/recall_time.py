@@ -22,9 +22,9 @@ for task, title in titles.items():
                     f"{wall / 60:4.1f} wall min; final loss {final:.3f}")
     print("\n".join(rows))
     #> Key-value recall
-    #>          rnn  1.8 CPU min ( 54 ms a step), 10.6 wall min; final loss 2.657
-    #>         lstm  6.2 CPU min (185 ms a step), 28.2 wall min; final loss 2.703
-    #>  transformer 12.8 CPU min (383 ms a step), 72.5 wall min; final loss 2.676
+    #>          rnn  1.5 CPU min ( 45 ms a step),  1.5 wall min; final loss 2.657
+    #>         lstm  4.3 CPU min (129 ms a step),  5.3 wall min; final loss 2.703
+    #>  transformer 11.1 CPU min (332 ms a step), 11.1 wall min; final loss 2.676
     #> Marker recall
     #>          rnn  1.7 CPU min ( 50 ms a step),  1.8 wall min; final loss 0.001
     #>         lstm  4.3 CPU min (129 ms a step),  4.3 wall min; final loss 0.000
