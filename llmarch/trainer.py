@@ -531,11 +531,21 @@ def train(
     evaluate : bool
         Run the experiment's evaluation at step 0, every ``eval_every`` steps and at the end
         (its time is recorded apart from the training time).
+    log : callable
+        Where the run's messages go (resuming, evaluations, the files written); ``print`` by default.
 
     Returns
     -------
     RunState
         Where the run stopped: parameters, optimizer state, curves.
+
+    Raises
+    ------
+    TrainingError
+        If a loss or gradient is not finite (the message names the step; the last good
+        checkpoint is kept), or, as ``Interrupted``, after Ctrl-C (a checkpoint is written).
+    CheckpointError
+        If the checkpoint in ``run_dir`` is corrupt or of another configuration (nothing of it is used).
     """
     if stop_after is not None:
         check_size("stop_after", stop_after, minimum=1)
