@@ -13,10 +13,12 @@ for task, title in titles.items():
     rows = [f"{title}: accuracy by distance (chance: 1 in {values})",
             f"{'distance':>12} " + " ".join(f"{d:>5}" for d in accuracy["rnn"])]
     for kind, by_distance in accuracy.items():
-        rows.append(f"{kind:>12} " + " ".join(f"{a:5.2f}" for a in by_distance.values()))
+        shares = " ".join(f"{a:5.2f}" for a in by_distance.values())
+        rows.append(f"{kind:>12} {shares}")
     for kind, by_distance in accuracy.items():
-        reach = ", ".join(d for d, a in by_distance.items() if a >= 0.5)
-        rows.append(f"{kind:>12} right at least half the time at: {reach or 'no distance'}")
+        reach = [d for d, a in by_distance.items() if a >= 0.5]
+        reach = ", ".join(reach) or "no distance"
+        rows.append(f"{kind:>12} right at least half the time at: {reach}")
     print("\n".join(rows))
     #> Key-value recall: accuracy by distance (chance: 1 in 16)
     #>     distance     2     4     8    16    32    64   128   254

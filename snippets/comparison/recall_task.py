@@ -30,13 +30,13 @@ rows = []
 for name in ("lookup", "marker"):  # each task's three models: weights and budget
     for kind in kinds:
         r = provenance(f"{name}-{kind}")
-        h = r["hyperparameters"]
-        rows.append(f"{name}-{kind:12} {r['weights']['parameters']:6,} weights, {r['steps']} steps "
-                    f"of {h['batch_size']} sequences, peak learning rate {h['lr']:g}")
+        h, weights = r["hyperparameters"], r["weights"]["parameters"]
+        rows.append(f"{name}-{kind:12} {weights:6,} weights, {r['steps']} batches "
+                    f"of {h['batch_size']}, peak learning rate {h['lr']:g}")
 print("\n".join(rows))
-#> lookup-rnn          43,953 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-#> lookup-lstm         38,897 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-#> lookup-transformer  44,064 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-#> marker-rnn          22,218 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-#> marker-lstm         25,802 weights, 2000 steps of 32 sequences, peak learning rate 0.003
-#> marker-transformer  37,584 weights, 2000 steps of 32 sequences, peak learning rate 0.003
+#> lookup-rnn          43,953 weights, 2000 batches of 32, peak learning rate 0.003
+#> lookup-lstm         38,897 weights, 2000 batches of 32, peak learning rate 0.003
+#> lookup-transformer  44,064 weights, 2000 batches of 32, peak learning rate 0.003
+#> marker-rnn          22,218 weights, 2000 batches of 32, peak learning rate 0.003
+#> marker-lstm         25,802 weights, 2000 batches of 32, peak learning rate 0.003
+#> marker-transformer  37,584 weights, 2000 batches of 32, peak learning rate 0.003

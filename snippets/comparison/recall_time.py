@@ -16,9 +16,10 @@ for task, title in titles.items():
         loss = np.convolve(curve["loss"], np.ones(window) / window, mode="valid")
         minutes = np.array(curve["cpu_time"][window - 1:]) / 60  # CPU, not wall
         curves[kind] = (minutes, loss)
-        steps, cpu = record["steps"], record["training_cpu_s"]
-        wall, final = record["training_time_s"], record["final"]["val_loss"]
-        rows.append(f"{kind:>12} {cpu / 60:4.1f} CPU min ({1000 * cpu / steps:3.0f} ms a step), "
+        cpu, wall = record["training_cpu_s"], record["training_time_s"]
+        per_step = 1000 * cpu / record["steps"]
+        final = record["final"]["val_loss"]
+        rows.append(f"{kind:>12} {cpu / 60:4.1f} CPU min ({per_step:3.0f} ms a step), "
                     f"{wall / 60:4.1f} wall min; final loss {final:.3f}")
     print("\n".join(rows))
     #> Key-value recall

@@ -4,7 +4,7 @@ from llmarch.plotting import save_figure, xy_chart
 from llmarch.trained import provenance
 
 names = ["shakespeare-gpt", "shakespeare-llama", "shakespeare-lstm"]
-records = {name: provenance(name) for name in names}  # the build reads runs, never trains
+records = {name: provenance(name) for name in names}  # read; the build never trains
 
 print(f"{'model':18} {'weights':>8} {'steps':>5} {'peak lr':>7} {'val loss':>8} "
       f"{'train':>6} {'CPU min':>7} {'wall min':>8}")
